@@ -1,0 +1,166 @@
+"""The main job: the example apps answering events of every cloud, printed as a summary.
+
+    python3 dev.py demo            # or: python -m examples.demo [--verbose]
+
+Part 1 feeds the recorded public events in ``../shared/reference-events`` (when that folder
+is present) to the Flask example; part 2 runs a scripted session (JSON API, form, upload,
+download, cookies, redirect, Chinese path, gzip, app error) as each platform's gateway would
+send it, decoding each response the way that gateway does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from faas_bridge.testing import (
+    PLATFORM_NAMES,
+    TestResponse,
+    build_context,
+    build_event,
+    parse_response,
+)
+
+from . import load_index
+
+REFERENCE_EVENTS = Path(
+    os.environ.get(
+        "FAAS_BRIDGE_REFERENCE_EVENTS",
+        Path(__file__).resolve().parents[2] / "shared" / "reference-events",
+    )
+)
+Handler = Callable[[Any, Any], Any]
+
+# (label, method, path, build_event keyword arguments)
+SCRIPT: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("home page", "GET", "/", {}),
+    ("JSON list", "GET", "/api/items", {"headers": {"Accept": "application/json"}}),
+    ("JSON create", "POST", "/api/items", {"json": {"name": "oolong", "price": 30}}),
+    (
+        "repeated query",
+        "GET",
+        "/api/echo",
+        {"query": [("tag", "a"), ("tag", "b"), ("q", "云 函数")], "headers": {"Cookie": "x=1"}},
+    ),
+    (
+        "form post",
+        "POST",
+        "/form",
+        {
+            "body": "city=%E6%B7%B1%E5%9C%B3&tags=a&tags=b",
+            "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+        },
+    ),
+    (
+        "binary upload",
+        "POST",
+        "/upload",
+        {"body": bytes(range(256)), "headers": {"Content-Type": "application/octet-stream"}},
+    ),
+    ("binary download", "GET", "/download/pixel.png", {}),
+    ("two cookies + redirect", "GET", "/login", {"query": {"user": "lin"}}),
+    ("redirect via url_for", "GET", "/go", {}),
+    ("Chinese path", "GET", "/你好", {}),
+    ("gzip body", "GET", "/compressed", {"headers": {"Accept-Encoding": "gzip"}}),
+    ("app error", "GET", "/boom", {}),
+]
+
+
+def excerpt(response: TestResponse, width: int = 60) -> str:
+    content_type = response.headers.get("content-type") or ""
+    if response.headers.get("content-encoding") or not content_type.startswith(
+        ("text/", "application/json")
+    ):
+        return f"<{len(response.content)} bytes {content_type or 'no type'}>"
+    text = " ".join(response.text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def key_headers(response: TestResponse) -> str:
+    shown = []
+    for name in ("content-type", "location", "content-encoding"):
+        value = response.headers.get(name)
+        if value:
+            shown.append(f"{name}: {value}")
+    cookies = response.headers.get_all("set-cookie")
+    if cookies:
+        shown.append(f"set-cookie ×{len(cookies)}: {', '.join(response.cookies)}")
+    return "; ".join(shown)
+
+
+def platform_of(path: Path) -> str | None:
+    name = path.name
+    if "response" in name or "webfn" in name or "xcloudbasecontext" in name:
+        return None  # responses and header captures, not events
+    for prefix, platform in (
+        ("tencent-apigw-", "tencent_apigw"),
+        ("tencent-funcurl-", "tencent_url"),
+        ("cloudbase-http-", "cloudbase"),
+        ("alibaba-fc3-http-", "alibaba_fc"),
+    ):
+        if name.startswith(prefix):
+            return platform
+    return None
+
+
+def replay_reference_events(handler: Handler, verbose: bool) -> int:
+    if not REFERENCE_EVENTS.is_dir():
+        print(f"(no recorded events at {REFERENCE_EVENTS}; skipping part 1)\n")
+        return 0
+    print(f"Part 1 — recorded public events from {REFERENCE_EVENTS}\n")
+    count = 0
+    for path in sorted(REFERENCE_EVENTS.glob("*.json")):
+        platform = platform_of(path)
+        if platform is None:
+            continue
+        raw = path.read_bytes()
+        # FC 3.0 hands the function bytes of JSON; the Tencent runtimes hand a dict.
+        event: Any = raw if platform == "alibaba_fc" else json.loads(raw)
+        decoded = json.loads(raw)
+        method = decoded.get("httpMethod") or decoded["requestContext"]["http"]["method"]
+        target = decoded.get("path") or decoded.get("rawPath")
+        response = parse_response(platform, handler(event, build_context(platform)))
+        print(
+            f"  {path.name:48} {platform:14} {method:5} {target[:30]:30} → {response.status_code}"
+        )
+        if verbose:
+            print(f"      {key_headers(response)}")
+        print(f"      {excerpt(response, 100)}")
+        count += 1
+    print()
+    return count
+
+
+def run_script(handler: Handler, verbose: bool) -> int:
+    print("Part 2 — one scripted session per platform (events as each gateway builds them)\n")
+    count = 0
+    for platform in PLATFORM_NAMES:
+        print(f"  [{platform}]")
+        for label, method, path, kwargs in SCRIPT:
+            event = build_event(platform, method, path, **kwargs)
+            response = parse_response(platform, handler(event, build_context(platform)))
+            status = response.status_code
+            print(f"    {label:24} {method:5} {path:20} → {status}  {key_headers(response)}")
+            print(f"    {'':24} {excerpt(response)}")
+            count += 1
+        print()
+    return count
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--verbose", "-v", action="store_true", help="show headers for part 1")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.CRITICAL)  # the /boom route's traceback is expected
+    handler = load_index("flask_app").main_handler
+    total = replay_reference_events(handler, args.verbose)
+    total += run_script(handler, args.verbose)
+    print(f"{total} events answered by the Flask example.")
+
+
+if __name__ == "__main__":
+    main()

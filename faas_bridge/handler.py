@@ -1,0 +1,241 @@
+"""``make_handler``: wires a platform module, a runner and the error policy into one callable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Callable, Literal
+
+from .errors import (
+    BridgeError,
+    ConfigurationError,
+    MalformedEventError,
+    UnknownEventError,
+)
+from .http import Request, Response
+from .options import FcCookieMode, Options
+from .platforms import PLATFORMS, Platform, detect, get_platform
+
+__all__ = ["Handler", "make_handler"]
+
+Interface = Literal["wsgi", "asgi"]
+Runner = Callable[[Request], Response]
+
+_CO_COROUTINE = 0x80
+_JSON_HEADERS = [("Content-Type", "application/json")]
+_EMPTY_BODY_STATUSES = frozenset({204, 205, 304})
+
+
+class Handler:
+    """The callable ``make_handler`` returns: ``handler(event, context) -> response dict``.
+
+    It also answers Alibaba FC 2.0's WSGI-style call ``handler(environ, start_response)``.
+    """
+
+    __slots__ = ("_on_event", "_options", "_platform", "_raise_errors", "_run", "app", "interface")
+
+    def __init__(
+        self,
+        app: Any,
+        interface: Interface,
+        run: Runner,
+        platform: Platform | None,
+        options: Options,
+        on_event: Callable[[Any, Any], Any] | None,
+        raise_errors: bool,
+    ) -> None:
+        self.app = app
+        self.interface = interface
+        self._run = run
+        self._platform = platform
+        self._options = options
+        self._on_event = on_event
+        self._raise_errors = raise_errors
+
+    def __call__(self, event: Any, context: Any = None) -> Any:
+        if type(event) is not dict:
+            if isinstance(event, dict) and callable(context) and "REQUEST_METHOD" in event:
+                return self._call_fc2(event, context)
+            if isinstance(event, (bytes, bytearray, str)):
+                event = _decode_json_event(event)
+            if not isinstance(event, Mapping):
+                return self._not_http(event, context)
+        elif callable(context) and "REQUEST_METHOD" in event:
+            return self._call_fc2(event, context)
+
+        platform = self._platform
+        if platform is None:
+            platform = detect(event)
+            if platform is None:
+                return self._not_http(event, context)
+        elif not platform.matches(event) and detect(event) is None:
+            return self._not_http(event, context)
+
+        options = self._options
+        try:
+            request = platform.parse(event, context, options)
+        except MalformedEventError as exc:
+            return platform.render(_error_response(400, "malformed_event", str(exc)), options)
+        except (LookupError, TypeError, ValueError, AttributeError):
+            return platform.render(
+                _error_response(400, "malformed_event", f"unusable {platform.NAME} event"),
+                options,
+            )
+
+        try:
+            response = self._run(request)
+        except Exception:
+            if self._raise_errors:
+                raise
+            _log_app_error(request)
+            response = _error_response(
+                500, "internal_error", "Internal Server Error", request.request_id
+            )
+
+        if (
+            request.method == "HEAD"
+            or response.status in _EMPTY_BODY_STATUSES
+            or response.status < 200
+        ):
+            response.body = b""
+        return platform.render(response, options)
+
+    def _not_http(self, event: Any, context: Any) -> Any:
+        if self._on_event is not None:
+            return self._on_event(event, context)
+        raise UnknownEventError(_describe_unknown(event, self._platform))
+
+    def _call_fc2(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """Alibaba FC 2.0 HTTP trigger: the runtime calls the handler as a WSGI app."""
+        environ.setdefault("faas_bridge.event", None)
+        environ.setdefault("faas_bridge.context", environ.get("fc.context"))
+        environ.setdefault("faas_bridge.platform", "alibaba_fc")
+        if self.interface == "wsgi":
+            return self.app(environ, start_response)
+        raise BridgeError("FC 2.0 calls of ASGI apps are not supported by this handler")
+
+    def __repr__(self) -> str:
+        platform = self._platform.NAME if self._platform else "auto"
+        return f"<faas_bridge.Handler {self.interface} app={self.app!r} platform={platform}>"
+
+
+def make_handler(
+    app: Any,
+    *,
+    platform: str | None = None,
+    interface: Interface | None = None,
+    base_path: str = "",
+    stage_prefix: bool = True,
+    text_mime_types: Iterable[str] = (),
+    fc_cookies: FcCookieMode = "vary-case",
+    trust_forwarded_for: bool = False,
+    on_event: Callable[[Any, Any], Any] | None = None,
+    on_error: Literal["respond", "raise"] = "respond",
+) -> Handler:
+    """Wrap a WSGI app (Flask, Django, ...) as a cloud-function handler.
+
+    The handler answers HTTP events of Tencent SCF (API Gateway trigger and function URL),
+    Tencent CloudBase (HTTP access service) and Alibaba Function Compute (3.0 HTTP trigger,
+    and the FC 2.0 WSGI call), detecting the platform of each event.
+
+    Args:
+        app: the WSGI application.
+        platform: skip detection and treat every HTTP event as this format:
+            ``"tencent_apigw"``, ``"tencent_url"``, ``"cloudbase"`` or ``"alibaba_fc"``.
+        interface: ``"wsgi"`` or ``"asgi"``; detected from the app when omitted.
+        base_path: a path prefix (``"/api"``) stripped on a segment boundary and moved into
+            ``SCRIPT_NAME``, so the app routes as if mounted there.
+        stage_prefix: on Tencent API Gateway default domains, put ``/<stage>`` into
+            ``SCRIPT_NAME`` (the public URL carries it, ``event.path`` does not).
+        text_mime_types: media types (``"application/vnd.api+yaml"``, ``"font/*"``) to send
+            as text in addition to the built-in list.
+        fc_cookies: how several ``Set-Cookie`` headers travel in FC 3.0's string-to-string
+            headers: ``"vary-case"`` (default), ``"join"``, ``"first"`` or ``"last"``.
+        trust_forwarded_for: take the client address from ``X-Forwarded-For`` (which the
+            client can forge) instead of the platform's own field.
+        on_event: called as ``on_event(event, context)`` for events that are not HTTP
+            requests (timers, queues); its return value is returned. Without it such events
+            raise :class:`~faas_bridge.UnknownEventError`.
+        on_error: ``"respond"`` answers an app exception with a logged 500; ``"raise"``
+            lets it propagate so the platform records the invocation as failed.
+    """
+    if on_error not in ("respond", "raise"):
+        raise ConfigurationError(f"on_error must be 'respond' or 'raise', not {on_error!r}")
+    options = Options(
+        base_path=base_path,
+        stage_prefix=stage_prefix,
+        text_mime_types=text_mime_types,
+        fc_cookies=fc_cookies,
+        trust_forwarded_for=trust_forwarded_for,
+    )
+    chosen = get_platform(platform) if platform is not None else None
+    if interface is None:
+        interface = "asgi" if _looks_like_asgi(app) else "wsgi"
+    elif interface not in ("wsgi", "asgi"):
+        raise ConfigurationError(f"interface must be 'wsgi' or 'asgi', not {interface!r}")
+    if not callable(app):
+        raise ConfigurationError(f"app must be a WSGI or ASGI callable, not {type(app).__name__}")
+    run: Runner
+    if interface == "wsgi":
+        from .wsgi import WsgiRunner
+
+        run = WsgiRunner(app)
+    else:
+        raise ConfigurationError("ASGI apps are not supported yet")
+    return Handler(app, interface, run, chosen, options, on_event, on_error == "raise")
+
+
+def _looks_like_asgi(app: Any) -> bool:
+    """ASGI apps are coroutine functions or objects whose ``__call__`` is one."""
+    while hasattr(app, "func") and hasattr(app, "args"):  # functools.partial
+        app = app.func
+    for candidate in (app, getattr(type(app), "__call__", None)):  # noqa: B004
+        code = getattr(candidate, "__code__", None)
+        if code is not None and code.co_flags & _CO_COROUTINE:
+            return True
+        if getattr(candidate, "_is_coroutine_marker", None) is not None:
+            return True
+    return False
+
+
+def _decode_json_event(event: bytes | bytearray | str) -> Any:
+    """FC 3.0 hands the handler bytes of JSON; other runtimes may hand a JSON string."""
+    import json
+
+    try:
+        return json.loads(event)
+    except ValueError:
+        return event
+
+
+def _error_response(status: int, code: str, message: str, request_id: str = "") -> Response:
+    import json
+
+    fields = {"error": code, "message": message}
+    if request_id:
+        fields["request_id"] = request_id
+    body = json.dumps(fields).encode("utf-8")
+    return Response(status, list(_JSON_HEADERS), body)
+
+
+def _log_app_error(request: Request) -> None:
+    import logging
+
+    logging.getLogger("faas_bridge").exception(
+        "unhandled exception in the app answering %s %s%s (platform %s, request id %s)",
+        request.method,
+        request.root_path,
+        request.path,
+        request.platform,
+        request.request_id or "-",
+    )
+
+
+def _describe_unknown(event: Any, platform: Platform | None) -> str:
+    if isinstance(event, Mapping):
+        keys = ", ".join(sorted(str(key) for key in event)[:20]) or "none"
+        seen = f"an object with keys: {keys}"
+    else:
+        seen = f"a {type(event).__name__}"
+    tried = [platform] if platform is not None else list(PLATFORMS.values())
+    formats = "; ".join(f"{p.NAME} (needs {p.SIGNATURE})" for p in tried)
+    return f"not an HTTP event of a known platform: got {seen}. Formats tried: {formats}"

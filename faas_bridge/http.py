@@ -1,0 +1,379 @@
+"""Platform-neutral request and response values, and the HTTP rules every platform shares.
+
+Nothing here knows about a cloud or about WSGI/ASGI: the platform modules turn events into a
+:class:`Request` and a :class:`Response` into a return value; the runners turn a
+:class:`Request` into an environ or scope and collect a :class:`Response`.
+"""
+
+from __future__ import annotations
+
+import binascii
+from base64 import b64decode, b64encode
+from collections.abc import Iterable, Mapping
+from typing import Any, Union
+
+from .errors import MalformedEventError
+
+__all__ = [
+    "Request",
+    "Response",
+]
+
+HeaderList = list[tuple[str, str]]
+HeaderValue = Union[str, list[str]]
+
+# Characters left as they are when a decoded path is percent-encoded again.
+_PATH_SAFE = "/:@!$&'()*+,;="
+# Characters left as they are in query keys and values (RFC 3986 sub-delims minus & = +).
+_QUERY_SAFE = "/:@!$'()*,;?"
+
+# Media types whose bodies are sent as text when they decode as UTF-8.
+_TEXT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/javascript",
+        "application/ecmascript",
+        "application/x-javascript",
+        "application/xml",
+        "application/xhtml+xml",
+        "application/x-www-form-urlencoded",
+        "application/graphql",
+        "application/x-ndjson",
+        "application/ld+json",
+        "application/problem+json",
+        "image/svg+xml",
+    }
+)
+
+
+class Request:
+    """One HTTP request as the app should see it, whatever platform delivered it.
+
+    ``path`` is the decoded path *below* ``root_path`` (``PATH_INFO`` semantics);
+    ``raw_path`` is the whole public path, percent-encoded, as a client sent it.
+    """
+
+    __slots__ = (
+        "body",
+        "client",
+        "context",
+        "event",
+        "headers",
+        "method",
+        "path",
+        "platform",
+        "query_string",
+        "raw_path",
+        "request_id",
+        "root_path",
+        "scheme",
+        "server",
+    )
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        raw_path: bytes,
+        query_string: bytes,
+        headers: HeaderList,
+        body: bytes,
+        scheme: str,
+        server: tuple[str, int],
+        client: tuple[str, int] | None,
+        root_path: str,
+        request_id: str,
+        event: Any,
+        context: Any,
+        platform: str,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.raw_path = raw_path
+        self.query_string = query_string
+        self.headers = headers
+        self.body = body
+        self.scheme = scheme
+        self.server = server
+        self.client = client
+        self.root_path = root_path
+        self.request_id = request_id
+        self.event = event
+        self.context = context
+        self.platform = platform
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.root_path}{self.path} via {self.platform}>"
+
+
+class Response:
+    """A complete HTTP response: status, header pairs (order and repeats kept), body bytes."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: HeaderList, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} {len(self.body)} bytes>"
+
+
+# --------------------------------------------------------------------------------------------
+# Request side
+
+
+def is_base64_flag(value: object) -> bool:
+    """``isBase64Encoded`` as platforms send it: a bool, ``"true"``/``"false"`` or missing."""
+    if value is True:
+        return True
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return False
+
+
+def decode_body(body: object, base64_flag: object) -> bytes:
+    """The request body bytes from an event's ``body`` and ``isBase64Encoded`` fields."""
+    if body is None or body == "":
+        return b""
+    if not isinstance(body, str):
+        raise MalformedEventError(f"'body' must be a string, not {type(body).__name__}")
+    if is_base64_flag(base64_flag):
+        try:
+            return b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedEventError(
+                "'body' is flagged isBase64Encoded but is not valid base64"
+            ) from None
+    try:
+        return body.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedEventError("'body' is not valid Unicode text") from None
+
+
+def split_path(path: object) -> tuple[str, bytes]:
+    """``(decoded path, percent-encoded path bytes)`` from a path that may be either.
+
+    A path that contains ``%`` is taken as percent-encoded and decoded (bytes that are not
+    UTF-8 survive as surrogate escapes, so WSGI's ``PATH_INFO`` keeps them exactly); any
+    other path is taken as already decoded.
+    """
+    if not isinstance(path, str):
+        raise MalformedEventError(f"'path' must be a string, not {type(path).__name__}")
+    if not path.startswith("/"):
+        path = "/" + path
+    if "%" in path:
+        from urllib.parse import quote, unquote
+
+        return (
+            unquote(path, errors="surrogateescape"),
+            quote(path, safe=_PATH_SAFE + "%").encode("ascii"),
+        )
+    if path.isascii() and path.isprintable() and " " not in path and "?" not in path:
+        return path, path.encode("ascii")
+    from urllib.parse import quote
+
+    return path, quote(path, safe=_PATH_SAFE).encode("ascii")
+
+
+def strip_base_path(path: str, base_path: str) -> str | None:
+    """``path`` below ``base_path`` if it lies there (on a segment boundary), else None."""
+    if path.startswith(base_path):
+        rest = path[len(base_path) :]
+        if not rest or rest[0] == "/":
+            return rest
+    return None
+
+
+def encode_query(params: object) -> bytes:
+    """A query string from a decoded mapping, the way Tencent-style events carry it.
+
+    Values may be a string, a list of strings (a repeated key) or ``true`` (a key sent
+    without ``=``, like ``?flag``). ``None`` and an empty mapping give ``b""``.
+    """
+    if not params:
+        return b""
+    if not isinstance(params, Mapping):
+        raise MalformedEventError(
+            f"query parameters must be an object, not {type(params).__name__}"
+        )
+    from urllib.parse import quote
+
+    parts: list[str] = []
+    append = parts.append
+    for key, value in params.items():
+        qkey = quote(key, safe=_QUERY_SAFE)
+        if isinstance(value, str):
+            append(f"{qkey}={quote(value, safe=_QUERY_SAFE)}")
+        elif value is True or value is None:
+            append(qkey)
+        elif isinstance(value, list):
+            for item in value:
+                if item is True or item is None:
+                    append(qkey)
+                else:
+                    append(f"{qkey}={quote(_scalar(item, key), safe=_QUERY_SAFE)}")
+        else:
+            append(f"{qkey}={quote(_scalar(value, key), safe=_QUERY_SAFE)}")
+    return "&".join(parts).encode("ascii")
+
+
+def _scalar(value: object, key: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if value is False:
+        return "false"
+    raise MalformedEventError(f"query parameter {key!r} has a value of type {type(value).__name__}")
+
+
+def header_pairs(headers: object) -> HeaderList:
+    """Header pairs from an event's ``headers`` object (values may be lists: repeated headers)."""
+    if not headers:
+        return []
+    if not isinstance(headers, Mapping):
+        raise MalformedEventError(f"'headers' must be an object, not {type(headers).__name__}")
+    pairs: HeaderList = []
+    for name, value in headers.items():
+        if isinstance(value, str):
+            pairs.append((name, value))
+        elif isinstance(value, list):
+            pairs.extend((name, _header_value(item, name)) for item in value)
+        elif value is not None:
+            pairs.append((name, _header_value(value, name)))
+    return pairs
+
+
+def _header_value(value: object, name: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise MalformedEventError(f"header {name!r} has a value of type {type(value).__name__}")
+
+
+def get_header(headers: Mapping[str, Any], lower_name: str) -> str | None:
+    """A header value by lower-case name from an event's headers object (any key case)."""
+    value = headers.get(lower_name)
+    if value is None:
+        for name, candidate in headers.items():
+            if name.lower() == lower_name:
+                value = candidate
+                break
+        else:
+            return None
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, str) else None
+
+
+def server_from_host(host: str | None, scheme: str) -> tuple[str, int]:
+    """``(SERVER_NAME, SERVER_PORT)`` from a Host header value."""
+    default_port = 443 if scheme == "https" else 80
+    if not host:
+        return "localhost", default_port
+    if "," in host:  # Alibaba FC folds a repeated Host into "a,a"
+        host = host.split(",", 1)[0].strip()
+    if host.endswith("]") or ":" not in host:  # no port, or a bare IPv6 literal
+        return host, default_port
+    name, _, port = host.rpartition(":")
+    if port.isdigit():
+        return name, int(port)
+    return host, default_port
+
+
+def scheme_from(value: str | None) -> str:
+    """The URL scheme from a forwarded-proto style header; these gateways default to https."""
+    if value:
+        value = value.split(",", 1)[0].strip().lower()
+        if value in ("http", "https"):
+            return value
+    return "https"
+
+
+def first_forwarded_for(value: str | None) -> str | None:
+    """The first address of an ``X-Forwarded-For`` value (client-supplied: spoofable)."""
+    if not value:
+        return None
+    first = value.split(",", 1)[0].strip()
+    return first or None
+
+
+# --------------------------------------------------------------------------------------------
+# Response side
+
+
+def is_text_type(content_type: str, extra: frozenset[str]) -> bool:
+    """Whether a body of this Content-Type should be sent as text (when it is valid UTF-8)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return (
+        media_type.startswith("text/")
+        or media_type in _TEXT_TYPES
+        or media_type.endswith(("+json", "+xml"))
+        or media_type in extra
+        or (media_type.split("/", 1)[0] + "/*") in extra
+    )
+
+
+def encode_body(response: Response, extra_text_types: frozenset[str]) -> tuple[str, bool]:
+    """``(body, isBase64Encoded)`` for a platform response.
+
+    Any Content-Encoding means binary; a text media type means text, unless the body is not
+    valid UTF-8, which falls back to base64 so no byte is lost.
+    """
+    body = response.body
+    if not body:
+        return "", False
+    content_type = None
+    for name, value in response.headers:
+        lower = name.lower()
+        if lower == "content-type":
+            content_type = value
+        elif lower == "content-encoding" and value.strip().lower() not in ("", "identity"):
+            return b64encode(body).decode("ascii"), True
+    if content_type is not None and is_text_type(content_type, extra_text_types):
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return b64encode(body).decode("ascii"), True
+
+
+def fold_headers(headers: Iterable[tuple[str, str]]) -> dict[str, HeaderValue]:
+    """Header pairs as a dict whose repeated names hold a list (Tencent SCF, CloudBase).
+
+    The first spelling of a name is kept; later repeats in any case join its list.
+    """
+    folded: dict[str, HeaderValue] = {}
+    first_spelling: dict[str, str] = {}
+    for name, value in headers:
+        lower = name.lower()
+        key = first_spelling.get(lower)
+        if key is None:
+            first_spelling[lower] = name
+            folded[name] = value
+        else:
+            current = folded[key]
+            if isinstance(current, list):
+                current.append(value)
+            else:
+                folded[key] = [current, value]
+    return folded
+
+
+def case_variants(name: str) -> Iterable[str]:
+    """Spellings of ``name`` that differ only in letter case, ``name`` itself first."""
+    yield name
+    letters = [i for i, char in enumerate(name) if char.isalpha()]
+    lower = name.lower()
+    for mask in range(1 << len(letters)):
+        chars = list(lower)
+        for bit, index in enumerate(letters):
+            if mask >> bit & 1:
+                chars[index] = chars[index].upper()
+        variant = "".join(chars)
+        if variant != name:
+            yield variant

@@ -1,0 +1,78 @@
+"""Pieces every platform module uses to turn its event fields into a :class:`Request`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import MalformedEventError
+from ..http import HeaderList, Request, split_path, strip_base_path
+from ..options import Options
+
+
+def require_method(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise MalformedEventError("the HTTP method is missing or not a string")
+    return value if value.isupper() else value.upper()
+
+
+def require_mapping(value: object, field: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise MalformedEventError(f"{field!r} must be an object, not {type(value).__name__}")
+    return value
+
+
+def context_value(context: Any, name: str) -> str | None:
+    """A string field of a platform context, whether it is a dict (Tencent) or an object (FC)."""
+    if context is None:
+        return None
+    value = context.get(name) if isinstance(context, Mapping) else getattr(context, name, None)
+    return value if isinstance(value, str) and value else None
+
+
+def make_request(
+    *,
+    platform: str,
+    event: Any,
+    context: Any,
+    options: Options,
+    method: str,
+    path: object,
+    stage_root: str,
+    query_string: bytes,
+    headers: HeaderList,
+    body: bytes,
+    scheme: str,
+    server: tuple[str, int],
+    client_ip: str | None,
+    request_id: str | None,
+) -> Request:
+    """Assemble a Request, moving a stage prefix and the configured base path into root_path."""
+    decoded, raw_path = split_path(path)
+    root_path = ""
+    if options.base_path:
+        below = strip_base_path(decoded, options.base_path)
+        if below is not None:
+            root_path = options.base_path
+            decoded = below
+    if stage_root:
+        root_path = stage_root + root_path
+        raw_path = stage_root.encode("utf-8") + raw_path
+    return Request(
+        method=method,
+        path=decoded,
+        raw_path=raw_path,
+        query_string=query_string,
+        headers=headers,
+        body=body,
+        scheme=scheme,
+        server=server,
+        client=(client_ip, 0) if client_ip else None,
+        root_path=root_path,
+        request_id=request_id or "",
+        event=event,
+        context=context,
+        platform=platform,
+    )

@@ -1,0 +1,74 @@
+"""Tencent CloudBase HTTP access service ("HTTP 访问服务") calling an event cloud function.
+
+Event fields: ``path``, ``httpMethod``, ``headers``, ``queryStringParameters``, ``body``,
+``isBase64Encoded`` and ``requestContext`` with ``requestId``, ``envId``, ``appId``, ``uin``.
+The event has no trusted client address: the first ``X-Forwarded-For`` hop is used, and
+it can be forged by the client. The response is the integrated-response dict, header
+lists for repeated headers as on SCF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..http import (
+    Request,
+    Response,
+    decode_body,
+    encode_query,
+    first_forwarded_for,
+    get_header,
+    header_pairs,
+    scheme_from,
+    server_from_host,
+)
+from ..options import Options
+from . import tencent_apigw
+from ._common import context_value, make_request, require_mapping, require_method
+
+NAME = "cloudbase"
+SIGNATURE = "httpMethod and requestContext.envId"
+
+
+def matches(event: Mapping[str, Any]) -> bool:
+    request_context = event.get("requestContext")
+    return (
+        "httpMethod" in event
+        and isinstance(request_context, Mapping)
+        and "envId" in request_context
+    )
+
+
+def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
+    raw_headers = require_mapping(event.get("headers"), "headers")
+    request_context = require_mapping(event.get("requestContext"), "requestContext")
+    query = event.get("queryStringParameters")
+    if query is None:
+        query = event.get("queryString")
+    scheme = scheme_from(get_header(raw_headers, "x-forwarded-proto"))
+    request_id = request_context.get("requestId")
+    if not isinstance(request_id, str) or not request_id:
+        request_id = get_header(raw_headers, "x-cloudbase-request-id") or context_value(
+            context, "request_id"
+        )
+    return make_request(
+        platform=NAME,
+        event=event,
+        context=context,
+        options=options,
+        method=require_method(event.get("httpMethod")),
+        path=event.get("path") or "/",
+        stage_root="",
+        query_string=encode_query(query),
+        headers=header_pairs(raw_headers),
+        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
+        scheme=scheme,
+        server=server_from_host(get_header(raw_headers, "host"), scheme),
+        client_ip=first_forwarded_for(get_header(raw_headers, "x-forwarded-for")),
+        request_id=request_id,
+    )
+
+
+def render(response: Response, options: Options) -> dict[str, Any]:
+    return tencent_apigw.render(response, options)

@@ -1,0 +1,98 @@
+"""Tencent SCF behind an API Gateway trigger (integration request / integrated response).
+
+Event fields: ``httpMethod`` (the real method), ``path`` (without the stage), ``queryString``
+(lists for repeated keys, ``true`` for keys without a value), ``headers`` (lower-case),
+``body``, ``isBase64Encoded`` (bool, ``"true"`` or absent) and ``requestContext`` with
+``stage``, ``sourceIp`` and sometimes ``requestId``. The response is the integrated-response
+dict; a header sent several times is a list of strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..http import (
+    Request,
+    Response,
+    decode_body,
+    encode_body,
+    encode_query,
+    first_forwarded_for,
+    fold_headers,
+    get_header,
+    header_pairs,
+    scheme_from,
+    server_from_host,
+)
+from ..options import Options
+from ._common import context_value, make_request, require_mapping, require_method
+
+NAME = "tencent_apigw"
+SIGNATURE = "httpMethod and requestContext"
+
+# Default API Gateway domains put "/<stage>" in the public URL but not in event["path"].
+DEFAULT_DOMAIN_SUFFIXES = (".apigw.tencentcs.com", ".apigateway.myqcloud.com", ".tencentapigw.com")
+
+
+def matches(event: Mapping[str, Any]) -> bool:
+    return "httpMethod" in event and "requestContext" in event
+
+
+def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
+    raw_headers = require_mapping(event.get("headers"), "headers")
+    request_context = require_mapping(event.get("requestContext"), "requestContext")
+    query = event.get("queryString")
+    if query is None:
+        query = event.get("queryStringParameters")
+    scheme = scheme_from(
+        get_header(raw_headers, "x-api-scheme") or get_header(raw_headers, "x-forwarded-proto")
+    )
+    host = get_header(raw_headers, "host")
+    client_ip = request_context.get("sourceIp")
+    if options.trust_forwarded_for:
+        client_ip = first_forwarded_for(get_header(raw_headers, "x-forwarded-for")) or client_ip
+    request_id = request_context.get("requestId")
+    if not isinstance(request_id, str) or not request_id:
+        request_id = (get_header(raw_headers, "x-api-requestid") or "").strip() or context_value(
+            context, "request_id"
+        )
+    return make_request(
+        platform=NAME,
+        event=event,
+        context=context,
+        options=options,
+        method=require_method(event.get("httpMethod")),
+        path=event.get("path") or "/",
+        stage_root=stage_root(request_context.get("stage"), host, options),
+        query_string=encode_query(query),
+        headers=header_pairs(raw_headers),
+        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
+        scheme=scheme,
+        server=server_from_host(host, scheme),
+        client_ip=client_ip if isinstance(client_ip, str) else None,
+        request_id=request_id,
+    )
+
+
+def stage_root(stage: object, host: object, options: Options) -> str:
+    """``"/release"`` when the request came through a default domain that shows the stage."""
+    if (
+        options.stage_prefix
+        and isinstance(stage, str)
+        and stage
+        and isinstance(host, str)
+        and host.split(":", 1)[0].lower().endswith(DEFAULT_DOMAIN_SUFFIXES)
+    ):
+        return "/" + stage.strip("/")
+    return ""
+
+
+def render(response: Response, options: Options) -> dict[str, Any]:
+    body, is_base64 = encode_body(response, options.text_types)
+    return {
+        "isBase64Encoded": is_base64,
+        "statusCode": response.status,
+        "headers": fold_headers(response.headers),
+        "body": body,
+    }

@@ -1,0 +1,66 @@
+"""Tencent SCF function URL calling an event function.
+
+The event is the API Gateway one without ``requestContext``, ``isBase64Encoded`` and the
+``*Parameters`` fields: ``httpMethod``, ``path``, ``queryString``, ``headers``, ``body``.
+The client address is the ``x-scf-remote-addr`` header, which the platform sets.
+The response uses the same integrated-response shape as API Gateway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..http import (
+    Request,
+    Response,
+    decode_body,
+    encode_query,
+    first_forwarded_for,
+    get_header,
+    header_pairs,
+    scheme_from,
+    server_from_host,
+)
+from ..options import Options
+from . import tencent_apigw
+from ._common import context_value, make_request, require_mapping, require_method
+
+NAME = "tencent_url"
+SIGNATURE = "httpMethod and path, without requestContext"
+
+
+def matches(event: Mapping[str, Any]) -> bool:
+    return "httpMethod" in event and "path" in event and "requestContext" not in event
+
+
+def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
+    raw_headers = require_mapping(event.get("headers"), "headers")
+    query = event.get("queryString")
+    if query is None:
+        query = event.get("queryStringParameters")
+    scheme = scheme_from(get_header(raw_headers, "x-forwarded-proto"))
+    client_ip = get_header(raw_headers, "x-scf-remote-addr")
+    if options.trust_forwarded_for:
+        client_ip = first_forwarded_for(get_header(raw_headers, "x-forwarded-for")) or client_ip
+    return make_request(
+        platform=NAME,
+        event=event,
+        context=context,
+        options=options,
+        method=require_method(event.get("httpMethod")),
+        path=event.get("path") or "/",
+        stage_root="",
+        query_string=encode_query(query),
+        headers=header_pairs(raw_headers),
+        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
+        scheme=scheme,
+        server=server_from_host(get_header(raw_headers, "host"), scheme),
+        client_ip=client_ip,
+        request_id=context_value(context, "request_id")
+        or get_header(raw_headers, "x-scf-request-id"),
+    )
+
+
+def render(response: Response, options: Options) -> dict[str, Any]:
+    return tencent_apigw.render(response, options)

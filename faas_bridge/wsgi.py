@@ -1,0 +1,168 @@
+"""The WSGI runner: a PEP 3333 environ from a :class:`Request`, the app called, its
+response collected into a :class:`Response`. Knows nothing about clouds."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from io import BytesIO
+from types import TracebackType
+from typing import Any, Callable, Optional
+
+from .errors import AppResponseError
+from .http import HeaderList, Request, Response
+
+__all__ = ["WSGIApp", "WsgiRunner", "build_environ", "wsgi_str"]
+
+ExcInfo = tuple[type[BaseException], BaseException, Optional[TracebackType]]
+StartResponse = Callable[..., Callable[[bytes], object]]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+# Header name -> environ key, filled as names are seen (they repeat across calls).
+_ENVIRON_KEYS: dict[str, str] = {}
+_ENVIRON_KEYS_MAX = 2048
+
+
+def _environ_key(name: str) -> str:
+    key = _ENVIRON_KEYS.get(name)
+    if key is None:
+        key = "HTTP_" + name.upper().replace("-", "_")
+        if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+            key = key[5:]
+        if len(_ENVIRON_KEYS) < _ENVIRON_KEYS_MAX:
+            _ENVIRON_KEYS[name] = key
+    return key
+
+
+def wsgi_str(text: str) -> str:
+    """A decoded str as PEP 3333 carries it: its UTF-8 bytes read as latin-1."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+def build_environ(request: Request) -> dict[str, Any]:
+    """The WSGI environ for a request, as gunicorn would build it from the same HTTP."""
+    body = request.body
+    server_name, server_port = request.server
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": request.method,
+        "SCRIPT_NAME": wsgi_str(request.root_path),
+        "PATH_INFO": wsgi_str(request.path),
+        "QUERY_STRING": request.query_string.decode("latin-1"),
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": str(server_port),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": request.scheme,
+        "wsgi.input": BytesIO(body),
+        "wsgi.input_terminated": True,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "faas_bridge.event": request.event,
+        "faas_bridge.context": request.context,
+        "faas_bridge.platform": request.platform,
+        "faas_bridge.request_id": request.request_id,
+    }
+    if request.client is not None:
+        environ["REMOTE_ADDR"] = request.client[0]
+    for name, value in request.headers:
+        key = _environ_key(name)
+        if key == "CONTENT_LENGTH":
+            continue  # set from the body below: gateways' copies can be stale
+        if not value.isascii():
+            value = value.encode("utf-8", "surrogateescape").decode("latin-1")
+        previous = environ.get(key)
+        if previous is not None:
+            value = f"{previous}; {value}" if key == "HTTP_COOKIE" else f"{previous},{value}"
+        environ[key] = value
+    if body or request.method not in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return environ
+
+
+class _Collector:
+    """``start_response`` and ``write`` for one call, collecting the response."""
+
+    __slots__ = ("chunks", "headers", "status")
+
+    def __init__(self) -> None:
+        self.status = 0
+        self.headers: HeaderList = []
+        self.chunks: list[bytes] = []
+
+    def start_response(
+        self,
+        status: str,
+        headers: HeaderList,
+        exc_info: ExcInfo | None = None,
+    ) -> Callable[[bytes], None]:
+        if exc_info is not None:
+            if self.chunks:  # a real server would have sent the headers by now
+                raise exc_info[1].with_traceback(exc_info[2])
+        elif self.status:
+            raise AppResponseError("start_response() called a second time without exc_info")
+        self.status = _status_code(status)
+        if not isinstance(headers, list):
+            raise AppResponseError("start_response() headers must be a list of (name, value)")
+        self.headers = headers
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        if not self.status:
+            raise AppResponseError("write() called before start_response()")
+        if not isinstance(data, bytes):
+            raise AppResponseError(f"write() takes bytes, not {type(data).__name__}")
+        if data:
+            self.chunks.append(data)
+
+
+def _status_code(status: object) -> int:
+    if isinstance(status, str) and (len(status) == 3 or status[3:4] == " "):
+        code = status[:3]
+        if code.isdigit():
+            value = int(code)
+            if 100 <= value <= 599:
+                return value
+    raise AppResponseError(f"invalid WSGI status {status!r}")
+
+
+class WsgiRunner:
+    """Runs a WSGI app for one :class:`Request` at a time (thread-safe: no shared state)."""
+
+    __slots__ = ("app",)
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, request: Request) -> Response:
+        collector = _Collector()
+        result = self.app(build_environ(request), collector.start_response)
+        try:
+            chunks = collector.chunks
+            if type(result) is list and len(result) == 1 and not chunks:
+                body = result[0]  # the common Flask/Django case: one bytes object
+                if not isinstance(body, bytes):
+                    raise AppResponseError(
+                        f"WSGI body items must be bytes, not {type(body).__name__}"
+                    )
+            else:
+                for chunk in result:
+                    if not isinstance(chunk, bytes):
+                        raise AppResponseError(
+                            f"WSGI body items must be bytes, not {type(chunk).__name__}"
+                        )
+                    if chunk:
+                        if not collector.status:
+                            raise AppResponseError("the app sent body data before start_response()")
+                        chunks.append(chunk)
+                body = b"".join(chunks)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        if not collector.status:
+            raise AppResponseError("the app returned without calling start_response()")
+        return Response(collector.status, collector.headers, body)
