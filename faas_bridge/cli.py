@@ -1,0 +1,74 @@
+"""The ``faas-bridge`` command line (also ``python -m faas_bridge``).
+
+Each subcommand lives in ``faas_bridge/commands/<name>.py`` and provides
+``register(subparsers)``, which adds its parser and sets ``run=callable(args) -> int``.
+Command modules keep heavy imports inside ``run`` so ``faas-bridge --help`` stays fast.
+
+Exit codes: 0 success; 1 the handler or app failed; 2 bad usage (argparse); 3 the target
+could not be loaded; 4 an event or context file could not be read or parsed; 5 a missing
+optional dependency (the message names the extra to install).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import BridgeError
+
+__all__ = ["CliError", "main"]
+
+# Subcommand modules under faas_bridge.commands, in the order --help lists them.
+COMMANDS: tuple[str, ...] = ()
+
+EXIT_OK = 0
+EXIT_HANDLER_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BAD_TARGET = 3
+EXIT_BAD_EVENT = 4
+EXIT_MISSING_EXTRA = 5
+
+
+class CliError(BridgeError):
+    """A failure the CLI reports as one line on stderr with a given exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="faas-bridge",
+        description="Run, test and ship WSGI/ASGI apps on Tencent SCF, CloudBase and Alibaba FC.",
+    )
+    parser.add_argument("--version", action="version", version=f"faas-bridge {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"faas_bridge.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = run(args)
+    except CliError as exc:
+        print(f"faas-bridge: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Loading the TARGET argument shared by the subcommands: ``module:attr`` or ``file.py:attr``."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from ..cli import EXIT_BAD_TARGET, CliError
+
+__all__ = ["handler_for", "is_handler", "load_target"]
+
+DEFAULT_ATTRS = ("main_handler", "handler", "main", "app", "application")
+
+
+def load_target(spec: str) -> Any:
+    """The object a TARGET names. Without ``:attr`` the usual entry names are tried in turn.
+
+    The current directory (or the file's own folder) goes on ``sys.path`` first, as it would
+    on the cloud, so ``index.py`` can import its neighbours.
+    """
+    location, _, attr = spec.partition(":")
+    if not location:
+        raise CliError(f"target {spec!r} names no module or file", EXIT_BAD_TARGET)
+    try:
+        if location.endswith(".py") or os.sep in location or "/" in location:
+            module = _load_file(Path(location))
+        else:
+            if os.getcwd() not in sys.path and "" not in sys.path:
+                sys.path.insert(0, os.getcwd())
+            module = importlib.import_module(location)
+    except CliError:
+        raise
+    except Exception as exc:  # an import error of the user's code: one line, no traceback
+        raise CliError(
+            f"cannot import {location!r}: {type(exc).__name__}: {exc}", EXIT_BAD_TARGET
+        ) from exc
+    names = [attr] if attr else list(DEFAULT_ATTRS)
+    for name in names:
+        obj = module
+        try:
+            for part in name.split("."):
+                obj = getattr(obj, part)
+        except AttributeError:
+            continue
+        return obj
+    wanted = repr(attr) if attr else "any of " + ", ".join(DEFAULT_ATTRS)
+    raise CliError(f"{location!r} has no attribute {wanted}", EXIT_BAD_TARGET)
+
+
+def _load_file(path: Path) -> Any:
+    if not path.is_file():
+        raise CliError(f"no such file: {path}", EXIT_BAD_TARGET)
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    name = path.stem if path.stem not in sys.modules else f"_faas_target_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise CliError(f"cannot load {path} as a Python module", EXIT_BAD_TARGET)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def is_handler(obj: Any) -> bool:
+    """Whether ``obj`` is a cloud handler ``(event, context)`` rather than a WSGI/ASGI app."""
+    from ..handler import Handler, _looks_like_asgi
+
+    if isinstance(obj, Handler):
+        return True
+    if not callable(obj) or _looks_like_asgi(obj):
+        return False
+    try:
+        parameters = list(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return False
+    return (
+        len(parameters) >= 2
+        and parameters[:2] != ["environ", "start_response"]
+        and (parameters[0] in ("event", "evt", "payload") or parameters[1] in ("context", "ctx"))
+    )
+
+
+def handler_for(obj: Any, **options: Any) -> Callable[[Any, Any], Any]:
+    """A handler for a TARGET object: handlers as they are, apps wrapped with make_handler."""
+    if is_handler(obj):
+        handler: Callable[[Any, Any], Any] = obj
+        return handler
+    if not callable(obj):
+        raise CliError(
+            f"target is a {type(obj).__name__}, not a handler or a WSGI/ASGI app", EXIT_BAD_TARGET
+        )
+    from ..handler import make_handler
+
+    return make_handler(obj, **options)
