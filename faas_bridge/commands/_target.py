@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect
 import os
 import sys
 from pathlib import Path
@@ -70,32 +69,21 @@ def _load_file(path: Path) -> Any:
 
 def is_handler(obj: Any) -> bool:
     """Whether ``obj`` is a cloud handler ``(event, context)`` rather than a WSGI/ASGI app."""
-    from ..handler import Handler, _looks_like_asgi
+    from ..testing import is_handler as looks_like_handler
 
-    if isinstance(obj, Handler):
-        return True
-    if not callable(obj) or _looks_like_asgi(obj):
-        return False
-    try:
-        parameters = list(inspect.signature(obj).parameters)
-    except (TypeError, ValueError):
-        return False
-    return (
-        len(parameters) >= 2
-        and parameters[:2] != ["environ", "start_response"]
-        and (parameters[0] in ("event", "evt", "payload") or parameters[1] in ("context", "ctx"))
-    )
+    return looks_like_handler(obj)
 
 
 def handler_for(obj: Any, **options: Any) -> Callable[[Any, Any], Any]:
     """A handler for a TARGET object: handlers as they are, apps wrapped with make_handler."""
-    if is_handler(obj):
-        handler: Callable[[Any, Any], Any] = obj
-        return handler
     if not callable(obj):
         raise CliError(
             f"target is a {type(obj).__name__}, not a handler or a WSGI/ASGI app", EXIT_BAD_TARGET
         )
-    from ..handler import make_handler
+    from ..errors import BridgeError
+    from ..testing import as_handler
 
-    return make_handler(obj, **options)
+    try:
+        return as_handler(obj, **options)
+    except BridgeError as exc:  # e.g. an app kind this installation cannot run
+        raise CliError(f"cannot run the target: {exc}", EXIT_BAD_TARGET) from exc
