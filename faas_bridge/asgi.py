@@ -1,0 +1,543 @@
+"""The ASGI runner: an HTTP scope from a :class:`Request`, the app run on the process's one
+event loop, its messages collected into a :class:`Response`. Knows nothing about clouds.
+
+Event mode answers with one integrated response, so a streamed body is buffered until it
+completes, or until the invocation's deadline, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Coroutine, Mapping
+from typing import Any, Callable, TypeVar
+
+from .errors import AppResponseError, BridgeError
+from .http import HeaderList, Request, Response
+from .lifespan import Lifespan, LifespanMode
+
+__all__ = [
+    "ASGIApp",
+    "AsgiRunner",
+    "SharedLoop",
+    "as_asgi3",
+    "build_scope",
+    "request_from_environ",
+    "shared_loop",
+]
+
+T = TypeVar("T")
+Message = dict[str, Any]
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+logger = logging.getLogger("faas_bridge")
+
+_ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
+_get_running_loop = asyncio._get_running_loop  # the C fast path of "am I inside a loop?"
+_current_task = asyncio.current_task
+
+# Fraction of the platform's time limit kept free for rendering and returning the response,
+# capped at _MARGIN_MAX seconds.
+_MARGIN_SHARE = 0.2
+_MARGIN_MAX = 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# The event loop
+
+
+class SharedLoop:
+    """The process's one event loop, driven on demand by whichever thread needs it.
+
+    A thread that needs the loop while nobody drives it drives it itself with
+    ``run_until_complete``: a single-threaded runtime never hops threads. A thread that
+    arrives while another one drives the loop submits its coroutine to that running loop
+    and waits, so the awaits of concurrent invocations (Alibaba FC instance concurrency)
+    overlap. When the driving thread's own coroutine is done while submitted ones are still
+    pending, it hands the loop to a background thread that drives until none is left, and
+    returns at once: nothing is stranded and no caller waits for another caller's request.
+    Who drives is decided under one lock, so only one thread runs the loop at any time.
+    """
+
+    __slots__ = ("_driving", "_idle", "_lock", "_pending", "loop")
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._lock = threading.Lock()
+        self._driving = False  # a thread is (about to be) inside run_until_complete
+        self._pending = 0  # coroutines submitted by threads that do not drive
+        self._idle: asyncio.Future[None] | None = None  # resolved when _pending drops to 0
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the shared loop and return its result; callable from any thread."""
+        if _get_running_loop() is not None:
+            return self._run_from_async_context(coro)
+        lock = self._lock
+        lock.acquire()
+        if self._driving:
+            self._pending += 1
+            lock.release()
+            return asyncio.run_coroutine_threadsafe(self._guest(coro), self.loop).result()
+        self._driving = True
+        lock.release()
+        try:
+            return self.loop.run_until_complete(coro)
+        finally:
+            self._hand_off()
+
+    def _hand_off(self) -> None:
+        with self._lock:
+            if not self._pending:
+                self._driving = False
+                return
+        threading.Thread(
+            target=self._drive_until_idle, name="faas-bridge-loop", daemon=True
+        ).start()
+
+    def _drive_until_idle(self) -> None:
+        loop = self.loop
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._driving = False
+                    self._idle = None
+                    return
+                idle = self._idle = loop.create_future()
+            loop.run_until_complete(idle)
+
+    async def _guest(self, coro: Coroutine[Any, Any, T]) -> T:
+        """A submitted coroutine, counted as pending until it finishes."""
+        try:
+            return await coro
+        finally:
+            with self._lock:
+                self._pending -= 1
+                idle = self._idle
+                if not self._pending and idle is not None and not idle.done():
+                    idle.set_result(None)
+
+    def _run_from_async_context(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Called synchronously from async code (another loop): run from a helper thread."""
+        if _get_running_loop() is self.loop:
+            coro.close()
+            raise BridgeError("a faas_bridge handler was called synchronously from its own loop")
+        outcome: list[tuple[bool, Any]] = []
+
+        def target() -> None:
+            try:
+                outcome.append((True, self.run(coro)))
+            except BaseException as exc:  # re-raised in the calling thread below
+                outcome.append((False, exc))
+
+        helper = threading.Thread(target=target, name="faas-bridge-call", daemon=True)
+        helper.start()
+        helper.join()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        result: T = value
+        return result
+
+
+_shared: SharedLoop | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_loop() -> SharedLoop:
+    """The process-wide :class:`SharedLoop`, created on first use."""
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                _shared = SharedLoop()
+    return _shared
+
+
+# --------------------------------------------------------------------------------------------
+# Scope
+
+
+# Header name -> lower-case bytes, filled as names are seen (they repeat across calls).
+_HEADER_NAMES: dict[str, bytes] = {}
+_HEADER_NAMES_MAX = 2048
+
+
+def _header_name(name: str) -> bytes:
+    encoded = name.lower().encode("latin-1")
+    if len(_HEADER_NAMES) < _HEADER_NAMES_MAX:
+        _HEADER_NAMES[name] = encoded
+    return encoded
+
+
+def build_scope(request: Request, state: Mapping[str, Any] | None = None) -> Scope:
+    """The ASGI HTTP scope for a request, as uvicorn would build it from the same HTTP.
+
+    ``path`` includes ``root_path`` (as current servers do), ``raw_path`` is the public
+    path as sent, ``state`` a shallow copy of the lifespan state.
+    """
+    known = _HEADER_NAMES.get
+    root_path = request.root_path
+    return {
+        "type": "http",
+        "asgi": _ASGI_VERSION,
+        "http_version": "1.1",
+        "method": request.method,
+        "scheme": request.scheme,
+        "path": root_path + request.path if root_path else request.path,
+        "raw_path": request.raw_path,
+        "query_string": request.query_string,
+        "root_path": root_path,
+        "headers": [
+            (known(name) or _header_name(name), value.encode("utf-8", "surrogateescape"))
+            for name, value in request.headers
+        ],
+        "client": request.client,
+        "server": request.server,
+        "state": dict(state) if state else {},
+        "faas_bridge.event": request.event,
+        "faas_bridge.context": request.context,
+        "faas_bridge.platform": request.platform,
+        "faas_bridge.request_id": request.request_id,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# One HTTP request/response cycle
+
+
+class _HttpCycle:
+    """``receive`` and ``send`` for one request, collecting the response.
+
+    States: request body not yet read -> read; response not started -> started ->
+    complete. ``receive`` after the body waits for the response to complete and then
+    reports ``http.disconnect``, as a server does when the client has gone.
+    """
+
+    __slots__ = (
+        "body",
+        "chunks",
+        "complete",
+        "due",
+        "headers",
+        "status",
+        "task",
+        "timed_out",
+        "waiter",
+    )
+
+    def __init__(self, body: bytes) -> None:
+        self.body: bytes | None = body
+        self.status = 0
+        self.headers: HeaderList = []
+        self.chunks: list[bytes] = []
+        self.complete = False
+        self.timed_out = False
+        self.waiter: asyncio.Future[None] | None = None
+        self.due = 0.0  # loop time of the deadline, when one is watched
+        self.task: asyncio.Task[Any] | None = None
+
+    async def receive(self) -> Message:
+        body = self.body
+        if body is not None:
+            self.body = None
+            return {"type": "http.request", "body": body, "more_body": False}
+        if not self.complete:
+            waiter = self.waiter
+            if waiter is None:
+                waiter = self.waiter = asyncio.get_running_loop().create_future()
+            await waiter
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.body":
+            if not self.status:
+                raise AppResponseError("http.response.body sent before http.response.start")
+            if self.complete:
+                return
+            chunk = message.get("body", b"")
+            if chunk:
+                if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                    raise AppResponseError(f"body must be bytes, not {type(chunk).__name__}")
+                self.chunks.append(bytes(chunk))
+            if not message.get("more_body", False):
+                self.finish()
+        elif kind == "http.response.start":
+            if self.status:
+                raise AppResponseError("http.response.start sent twice")
+            status = message["status"]
+            if type(status) is not int or not 100 <= status <= 599:
+                raise AppResponseError(f"invalid ASGI status {status!r}")
+            self.status = status
+            self.headers = [
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in message.get("headers", ())
+            ]
+        # Anything else (trailers, extensions the scope does not announce) is ignored.
+
+    def finish(self) -> None:
+        self.complete = True
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def expire(self) -> None:
+        """The invocation's deadline passed: stop the app and return what was collected."""
+        self.timed_out = True
+        if self.task is not None:
+            self.task.cancel()
+
+    def response(self) -> Response:
+        chunks = self.chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return Response(self.status, self.headers, body)
+
+
+class _Watchdog:
+    """Expires the cycles whose deadline has passed, with one timer for all of them.
+
+    A timer per call would cost more than the rest of the per-call path; the watchdog's
+    timer is set for the earliest deadline and only moved when a call brings an earlier
+    one, so a steady stream of calls with the same time limit costs a set insertion each.
+    Used from the loop's thread only.
+    """
+
+    __slots__ = ("active", "due", "handle")
+
+    def __init__(self) -> None:
+        self.active: set[_HttpCycle] = set()
+        self.due = float("inf")
+        self.handle: asyncio.TimerHandle | None = None
+
+    def watch(self, cycle: _HttpCycle, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        cycle.due = due = loop.time() + seconds
+        cycle.task = _current_task()
+        self.active.add(cycle)
+        if due < self.due:
+            if self.handle is not None:
+                self.handle.cancel()
+            self.due = due
+            self.handle = loop.call_at(due, self._fire, loop)
+
+    def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
+        self.handle = None
+        next_due = float("inf")
+        for cycle in list(self.active):
+            if cycle.due <= now:
+                self.active.discard(cycle)
+                cycle.expire()
+            elif cycle.due < next_due:
+                next_due = cycle.due
+        self.due = next_due
+        if self.active:
+            self.handle = loop.call_at(next_due, self._fire, loop)
+
+
+# --------------------------------------------------------------------------------------------
+# The runner
+
+
+def as_asgi3(app: Any, double_callable: bool) -> ASGIApp:
+    """An ASGI 3 callable for ``app``; ASGI 2 apps (``app(scope)`` returning an awaitable
+    instance taking ``(receive, send)``) are wrapped once, here."""
+    if not double_callable:
+        asgi3: ASGIApp = app
+        return asgi3
+
+    async def asgi2_adapter(scope: Scope, receive: Receive, send: Send) -> None:
+        instance = app(scope)
+        await instance(receive, send)
+
+    return asgi2_adapter
+
+
+def time_limit(context: Any) -> float | None:
+    """The invocation's time limit in seconds from a platform context, if it says.
+
+    Tencent SCF and CloudBase: ``context["time_limit_in_ms"]``; Alibaba FC:
+    ``context.function.timeout`` (seconds).
+    """
+    if context is None:
+        return None
+    if type(context) is dict or isinstance(context, Mapping):
+        value = context.get("time_limit_in_ms")
+        scale = 0.001
+    else:
+        value = getattr(getattr(context, "function", None), "timeout", None)
+        scale = 1.0
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value) * scale
+    return None
+
+
+class AsgiRunner:
+    """Runs an ASGI app for one :class:`Request` at a time, from any number of threads."""
+
+    __slots__ = ("app", "deadline", "lifespan", "loop", "watchdog")
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        lifespan: LifespanMode = "auto",
+        startup_timeout: float = 30.0,
+        deadline: float | None = None,
+    ) -> None:
+        self.app = app
+        self.loop = shared_loop()
+        self.deadline = deadline
+        self.watchdog = _Watchdog()
+        self.lifespan = (
+            Lifespan(app, lifespan, startup_timeout, self.loop) if lifespan != "off" else None
+        )
+
+    def start_lifespan(self) -> None:
+        """Run lifespan startup now instead of at the first invocation."""
+        if self.lifespan is not None:
+            self.lifespan.start()
+
+    def __call__(self, request: Request) -> Response:
+        lifespan = self.lifespan
+        if lifespan is not None and not lifespan.ready:
+            lifespan.start()
+        return self.loop.run(self.respond(request))
+
+    async def respond(self, request: Request) -> Response:
+        """Run the app for ``request`` on the running loop and collect its response."""
+        lifespan = self.lifespan
+        scope = build_scope(request, lifespan.state if lifespan is not None else None)
+        cycle = _HttpCycle(request.body)
+        seconds = self.deadline
+        if seconds is None:
+            limit = time_limit(request.context)
+            if limit is not None:
+                seconds = limit - min(_MARGIN_MAX, limit * _MARGIN_SHARE)
+        if seconds is not None:
+            self.watchdog.watch(cycle, seconds)
+        try:
+            await self.app(scope, cycle.receive, cycle.send)
+        except asyncio.CancelledError:
+            if not cycle.timed_out:
+                raise
+            _uncancel()
+            return _timed_out(cycle, request, seconds)
+        except Exception:
+            if not cycle.complete:
+                raise  # the handler answers 500 (or re-raises, with on_error="raise")
+            logger.exception(
+                "the ASGI app raised after completing its response to %s %s (request id %s)",
+                request.method,
+                scope["path"],
+                request.request_id or "-",
+            )
+        finally:
+            if seconds is not None:
+                self.watchdog.active.discard(cycle)
+        if not cycle.status:
+            raise AppResponseError("the app returned without sending http.response.start")
+        return cycle.response()
+
+
+def _uncancel() -> None:
+    """Python 3.11+: clear the cancellation request the deadline made on this task."""
+    task = _current_task()
+    uncancel = getattr(task, "uncancel", None)
+    if uncancel is not None:
+        uncancel()
+
+
+def _timed_out(cycle: _HttpCycle, request: Request, seconds: float | None) -> Response:
+    if cycle.status:
+        logger.warning(
+            "%s %s%s: the response was not complete after %.3g s (the invocation's deadline); "
+            "returning the %d bytes collected so far",
+            request.method,
+            request.root_path,
+            request.path,
+            seconds,
+            sum(map(len, cycle.chunks)),
+        )
+        return cycle.response()
+    logger.warning(
+        "%s %s%s: no response after %.3g s (the invocation's deadline); answering 504",
+        request.method,
+        request.root_path,
+        request.path,
+        seconds,
+    )
+    body = b'{"error": "deadline", "message": "the app did not respond in time"}'
+    return Response(504, [("Content-Type", "application/json")], body)
+
+
+# --------------------------------------------------------------------------------------------
+# Alibaba FC 2.0: a WSGI call turned into a Request
+
+
+def request_from_environ(environ: Mapping[str, Any]) -> Request:
+    """A :class:`Request` from a WSGI environ (Alibaba FC 2.0 HTTP triggers call handlers
+    with ``handler(environ, start_response)``)."""
+    from urllib.parse import quote
+
+    headers: HeaderList = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-").lower()
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if not value:
+                continue
+            name = key.replace("_", "-").lower()
+        else:
+            continue
+        headers.append((name, _from_wsgi_str(value)))
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ.get("wsgi.input")
+    body = b""
+    if stream is not None:
+        body = stream.read(length) if length > 0 else stream.read()
+    root_path = _from_wsgi_str(environ.get("SCRIPT_NAME", ""))
+    path = _from_wsgi_str(environ.get("PATH_INFO", "")) or "/"
+    raw_path = quote(root_path + path, safe="/:@!$&'()*+,;=").encode("ascii")
+    scheme = environ.get("wsgi.url_scheme", "http")
+    remote = environ.get("REMOTE_ADDR")
+    context = environ.get("fc.context")
+    request_id = getattr(context, "request_id", None) or environ.get("HTTP_X_FC_REQUEST_ID", "")
+    return Request(
+        method=environ.get("REQUEST_METHOD", "GET"),
+        path=path,
+        raw_path=raw_path,
+        query_string=environ.get("QUERY_STRING", "").encode("latin-1"),
+        headers=headers,
+        body=body,
+        scheme=scheme,
+        server=(
+            environ.get("SERVER_NAME", "localhost"),
+            int(environ.get("SERVER_PORT") or (443 if scheme == "https" else 80)),
+        ),
+        client=(remote, int(environ.get("REMOTE_PORT") or 0)) if remote else None,
+        root_path=root_path,
+        request_id=request_id if isinstance(request_id, str) else "",
+        event=None,
+        context=context,
+        platform="alibaba_fc",
+    )
+
+
+def _from_wsgi_str(value: str) -> str:
+    """A PEP 3333 str (UTF-8 bytes read as latin-1) back to the text it carries."""
+    if value.isascii():
+        return value
+    return value.encode("latin-1").decode("utf-8", "surrogateescape")
