@@ -1,0 +1,211 @@
+"""``faas-bridge invoke``: call a handler or app once with an event, print the response.
+
+::
+
+    faas-bridge invoke index.py:main_handler --event alibaba_fc/json_post
+    faas-bridge invoke app:app --platform cloudbase --path /api/items -q page=2
+    faas-bridge invoke app:app --event event.json --raw
+
+The response is decoded the way the platform's gateway decodes it (status line, headers,
+body); ``--raw`` prints what the handler returned instead. The exit code is 0 whenever the
+handler returned, whatever the HTTP status; see ``faas_bridge.cli`` for the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..cli import EXIT_BAD_EVENT, EXIT_HANDLER_FAILED, EXIT_OK, EXIT_USAGE, CliError
+from .events import add_request_arguments, dump_json, request_flags_given, write_out
+
+__all__ = ["register"]
+
+DEFAULT_PLATFORM = "tencent_apigw"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "invoke",
+        help="call a handler or app with one event and print the response",
+        description=(
+            "Call TARGET (module:attr or path/to/file.py:attr, a handler(event, context) or a "
+            "WSGI/ASGI app, which is wrapped with make_handler) with an event: a file, - for "
+            "standard input, a sample name (see 'faas-bridge events'), or one built from the "
+            "request flags. Print the response as the platform's gateway would send it."
+        ),
+    )
+    parser.add_argument("target", metavar="TARGET")
+    parser.add_argument("-e", "--event", metavar="FILE|-|SAMPLE", help="the event to send (JSON)")
+    parser.add_argument(
+        "-p",
+        "--platform",
+        help=(
+            "the event format: tencent_apigw, tencent_url, cloudbase or alibaba_fc "
+            f"(default: detected from --event, else {DEFAULT_PLATFORM})"
+        ),
+    )
+    add_request_arguments(parser)
+    parser.add_argument("--context", metavar="FILE", help="a JSON object of context fields to set")
+    parser.add_argument(
+        "--raw", action="store_true", help="print the handler's return value as JSON"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..testing import PLATFORM_NAMES, build_context, parse_response
+
+    platform: str | None = args.platform
+    if platform is not None and platform not in PLATFORM_NAMES:
+        raise CliError(
+            f"unknown platform {platform!r}; expected one of: {', '.join(PLATFORM_NAMES)}",
+            EXIT_USAGE,
+        )
+    if args.event is not None:
+        if request_flags_given(args):
+            raise CliError(
+                "--event cannot be combined with --method/--path/--query/--header/--data",
+                EXIT_USAGE,
+            )
+        event, platform = _load_event(args.event, platform)
+    else:
+        from .events import event_from_arguments
+
+        platform = platform or DEFAULT_PLATFORM
+        event = event_from_arguments(args, platform)
+
+    context = build_context(platform or DEFAULT_PLATFORM, **_context_fields(args.context))
+
+    from ._target import handler_for, load_target
+
+    handler = handler_for(load_target(args.target))
+    returned = _call(handler, event, context)
+
+    if args.raw or platform is None:  # not an HTTP event: nothing to decode
+        write_out(dump_json(returned))
+        return EXIT_OK
+    from ..testing import InvalidResponseError
+
+    try:
+        response = parse_response(platform, returned)
+    except InvalidResponseError as exc:
+        raise CliError(f"invalid response: {exc}", EXIT_HANDLER_FAILED) from None
+    write_out(_render(response))
+    return EXIT_OK
+
+
+def _call(handler: Any, event: Any, context: Any) -> Any:
+    from ..errors import BridgeError
+
+    try:
+        return handler(event, context)
+    except BridgeError as exc:  # faas_bridge's own, e.g. a timer event without on_event=
+        raise CliError(f"{type(exc).__name__}: {exc}", EXIT_HANDLER_FAILED) from None
+    except Exception as exc:  # the user's code: its traceback is what they need
+        import traceback
+
+        traceback.print_exc()
+        raise CliError(
+            f"the handler raised {type(exc).__name__}: {exc}", EXIT_HANDLER_FAILED
+        ) from None
+
+
+def _load_event(source: str, platform: str | None) -> tuple[Any, str | None]:
+    """``(event as the platform passes it, platform or None for a non-HTTP event)``."""
+    import json
+    import os
+
+    from ..platforms import PLATFORMS, detect
+    from ..testing import list_events, load_event
+
+    if source == "-":
+        raw = sys.stdin.buffer.read()
+        label = "standard input"
+    elif os.path.isfile(source):
+        try:
+            with open(source, "rb") as file:
+                raw = file.read()
+        except OSError as exc:
+            raise CliError(f"cannot read {source}: {exc.strerror}", EXIT_BAD_EVENT) from None
+        label = source
+    elif source in list_events():
+        loaded = load_event(source)
+        raw = loaded if isinstance(loaded, bytes) else json.dumps(loaded).encode("utf-8")
+        label = source
+    else:
+        raise CliError(
+            f"no event file or sample named {source!r} (run 'faas-bridge events' to list samples)",
+            EXIT_BAD_EVENT,
+        )
+    try:
+        decoded = json.loads(raw)
+    except ValueError as exc:
+        raise CliError(f"{label} is not valid JSON: {exc}", EXIT_BAD_EVENT) from None
+    if not isinstance(decoded, dict):
+        raise CliError(
+            f"{label} holds a JSON {type(decoded).__name__}, not an event object", EXIT_BAD_EVENT
+        )
+    detected = detect(decoded)
+    if platform is not None and not PLATFORMS[platform].matches(decoded):
+        if detected is not None:
+            raise CliError(
+                f"{label} is a {detected.NAME} event, not a {platform} one", EXIT_BAD_EVENT
+            )
+        detected = None  # not HTTP: hand it over in the form the platform would
+    elif platform is None and detected is not None:
+        platform = detected.NAME
+    fc_form = platform == "alibaba_fc" or (platform is None and source.startswith("alibaba_fc/"))
+    event = raw if fc_form else decoded  # the FC 3.0 runtime passes bytes of JSON
+    return event, platform if detected is not None else None
+
+
+def _context_fields(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    import json
+
+    try:
+        with open(path, "rb") as file:
+            fields = json.load(file)
+    except OSError as exc:
+        raise CliError(f"cannot read --context {path}: {exc.strerror}", EXIT_BAD_EVENT) from None
+    except ValueError as exc:
+        raise CliError(f"--context {path} is not valid JSON: {exc}", EXIT_BAD_EVENT) from None
+    if not isinstance(fields, dict):
+        raise CliError(f"--context {path} must hold a JSON object", EXIT_BAD_EVENT)
+    return fields
+
+
+def _render(response: Any) -> str:
+    from http import HTTPStatus
+
+    try:
+        reason = HTTPStatus(response.status_code).phrase
+    except ValueError:
+        reason = ""
+    lines = [f"HTTP/1.1 {response.status_code} {reason}".rstrip()]
+    lines.extend(f"{name}: {value}" for name, value in response.headers.items())
+    lines.append("")
+    if response.content:
+        lines.append(_body_text(response))
+    return "\n".join(lines)
+
+
+def _body_text(response: Any) -> str:
+    from ..http import is_text_type
+
+    content_type = response.headers.get("content-type")
+    encoded = response.headers.get("content-encoding") not in (None, "", "identity")
+    if not encoded and (content_type is None or is_text_type(content_type, frozenset())):
+        try:
+            text: str = response.content.decode(response.charset)
+        except (UnicodeDecodeError, LookupError):
+            pass
+        else:
+            return text
+    return (
+        f"[{len(response.content)} bytes of {content_type or 'untyped'} content; "
+        "--raw shows them base64-encoded]"
+    )

@@ -1,0 +1,133 @@
+"""pytest plugin (entry point ``pytest11``): run one test body against every cloud's event format.
+
+Define a ``faas_handler`` fixture that returns your handler (or your WSGI/ASGI app), then
+use ``faas_client``::
+
+    import pytest
+    from index import main_handler
+
+    @_fixture
+    def faas_handler():
+        return main_handler
+
+    def test_home(faas_client):            # runs once per event format
+        assert faas_client.get("/").status_code == 200
+
+    @pytest.mark.faas_platforms("tencent_apigw", "alibaba_fc")
+    def test_upload(faas_client, faas_platform):
+        ...
+
+``faas_platform`` is the format's name; ``--faas-platform NAME`` (repeatable) narrows every
+test of the session. pytest loads this module in every session where faas-bridge is
+installed, so it imports nothing beyond pytest until a fixture is used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+import pytest
+
+if TYPE_CHECKING:
+    from .testing import FaasClient
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["faas_client", "faas_handler", "faas_platform"]
+
+# The event formats, in the order tests run; faas_bridge.testing.PLATFORM_NAMES (not imported
+# here to keep the plugin light; a test keeps the two equal).
+ALL_PLATFORMS = ("tencent_apigw", "tencent_url", "cloudbase", "alibaba_fc")
+MARKER = "faas_platforms"
+
+
+def _fixture(function: F) -> F:
+    """``pytest.fixture``, typed (pytest's own types are not followed by this project's mypy)."""
+    fixture: F = pytest.fixture(function)
+    return fixture
+
+
+def pytest_addoption(parser: Any) -> None:
+    group = parser.getgroup("faas-bridge")
+    group.addoption(
+        "--faas-platform",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "run tests that use faas_platform/faas_client only on this event format "
+            f"(repeatable or comma-separated; one of {', '.join(ALL_PLATFORMS)})"
+        ),
+    )
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(*names): run a test that uses faas_platform or faas_client only on these "
+        f"event formats ({', '.join(ALL_PLATFORMS)})",
+    )
+    unknown = [name for name in _option_platforms(config) if name not in ALL_PLATFORMS]
+    if unknown:
+        raise pytest.UsageError(
+            f"--faas-platform: unknown event format {unknown[0]!r}; "
+            f"expected one of {', '.join(ALL_PLATFORMS)}"
+        )
+
+
+def _option_platforms(config: Any) -> list[str]:
+    values = config.getoption("faas_platform", default=None) or []
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def pytest_generate_tests(metafunc: Any) -> None:
+    if "faas_platform" not in metafunc.fixturenames:
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0] if marker.args else marker.kwargs.get("argnames", "")
+        if isinstance(names, str):
+            names = [name.strip() for name in names.split(",")]
+        if "faas_platform" in names:  # the test chose its platforms itself
+            return
+    platforms = list(ALL_PLATFORMS)
+    marker = metafunc.definition.get_closest_marker(MARKER)
+    if marker is not None:
+        unknown = [name for name in marker.args if name not in ALL_PLATFORMS]
+        if unknown or not marker.args:
+            pytest.fail(
+                f"@pytest.mark.{MARKER}() needs event format names from "
+                f"{', '.join(ALL_PLATFORMS)}; got {list(marker.args)!r}",
+                pytrace=False,
+            )
+        platforms = [name for name in ALL_PLATFORMS if name in marker.args]
+    chosen = _option_platforms(metafunc.config)
+    if chosen:
+        platforms = [name for name in platforms if name in chosen]
+    metafunc.parametrize("faas_platform", platforms, indirect=True, ids=platforms)
+
+
+@_fixture
+def faas_platform(request: Any) -> str:
+    """The event format this run of the test uses: ``"tencent_apigw"``, ``"tencent_url"``,
+    ``"cloudbase"`` or ``"alibaba_fc"``."""
+    name: str = getattr(request, "param", ALL_PLATFORMS[0])
+    return name
+
+
+@_fixture
+def faas_handler() -> Any:
+    """Override this fixture: return your ``handler(event, context)`` or WSGI/ASGI app."""
+    pytest.fail(
+        "faas_client needs a 'faas_handler' fixture that returns your handler(event, context) "
+        "or your WSGI/ASGI app; define one in conftest.py",
+        pytrace=False,
+    )
+
+
+@_fixture
+def faas_client(faas_handler: Any, faas_platform: str) -> FaasClient:
+    """A :class:`~faas_bridge.testing.FaasClient` sending ``faas_platform`` events to the
+    handler ``faas_handler`` returns (an app is wrapped with ``make_handler``)."""
+    from .testing import FaasClient, as_handler
+
+    return FaasClient(as_handler(faas_handler), faas_platform)

@@ -1,0 +1,354 @@
+"""``faas-bridge invoke`` and ``faas-bridge events``, run as a user runs them: a subprocess."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from faas_bridge.testing import list_events, load_event
+
+APP = """
+import json
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+
+
+@app.route("/echo/<path:rest>", methods=["GET", "POST", "PUT"])
+def echo(rest):
+    return jsonify(
+        method=request.method,
+        path=request.path,
+        args=request.args.to_dict(flat=False),
+        headers={k: v for k, v in request.headers.items() if k.startswith("X-")},
+        content_type=request.content_type,
+        body=request.get_data(as_text=True),
+        request_id=request.environ.get("faas_bridge.request_id"),
+    )
+
+
+@app.get("/商品/列表")
+def listing():
+    return jsonify(args=request.args.to_dict(flat=False), client=request.remote_addr)
+
+
+@app.get("/pixel.png")
+def pixel():
+    return b"\\x89PNG\\r\\n\\x1a\\n", 200, {"Content-Type": "image/png"}
+
+
+@app.get("/cookies")
+def cookies():
+    response = jsonify(ok=True)
+    response.set_cookie("a", "1")
+    response.set_cookie("b", "2")
+    return response
+
+
+@app.get("/boom")
+def boom():
+    raise RuntimeError("kaput")
+"""
+
+HANDLERS = '''
+def main_handler(event, context):
+    """A hand-written handler, no faas_bridge involved."""
+    return {"statusCode": 200, "headers": {"Content-Type": "text/plain"}, "body": "hand-made"}
+
+
+def not_integrated(event, context):
+    return {"message": "no statusCode"}
+
+
+def raises(event, context):
+    raise ValueError("handler bug")
+
+
+def timer(event, context):
+    return {"seen": event}
+
+
+number = 42
+'''
+
+
+def run(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "faas_bridge", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The stderr of a failed command: exactly one line, no traceback."""
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("faas-bridge: error: ")
+    return lines[0]
+
+
+def http_parts(output: str) -> tuple[str, dict[str, list[str]], str]:
+    head, _, body = output.partition("\n\n")
+    status, *header_lines = head.splitlines()
+    headers: dict[str, list[str]] = {}
+    for line in header_lines:
+        name, _, value = line.partition(": ")
+        headers.setdefault(name.lower(), []).append(value)
+    return status, headers, body
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder: Path = tmp_path_factory.mktemp("project")
+    (folder / "app.py").write_text(APP, encoding="utf-8")
+    (folder / "handlers.py").write_text(HANDLERS, encoding="utf-8")
+    (folder / "broken.py").write_text("import no_such_module_anywhere\n", encoding="utf-8")
+    (folder / "event.json").write_text(
+        json.dumps(load_event("tencent_apigw/get_query")), encoding="utf-8"
+    )
+    (folder / "bad.json").write_text("{not json", encoding="utf-8")
+    (folder / "list.json").write_text("[1, 2]", encoding="utf-8")
+    (folder / "context.json").write_text('{"request_id": "ctx-7"}', encoding="utf-8")
+    (folder / "body.bin").write_bytes(bytes(range(256)))
+    return folder
+
+
+# ---------------------------------------------------------------------------------------------
+# events
+
+
+def test_events_without_platform_lists_every_sample(project: Path) -> None:
+    result = run(project, "events")
+    assert result.returncode == 0
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert names == list(list_events())
+
+
+def test_events_prints_a_built_event(project: Path) -> None:
+    result = run(
+        project,
+        "events",
+        "tencent_apigw",
+        "--path",
+        "/商品?page=2",
+        "-q",
+        "tag=a",
+        "-q",
+        "tag=b",
+        "-q",
+        "debug",
+        "-H",
+        "X-Trace: 7",
+    )
+    assert result.returncode == 0, result.stderr
+    event = json.loads(result.stdout)
+    assert event["httpMethod"] == "GET"
+    assert event["path"] == "/商品"
+    assert event["queryString"] == {"page": "2", "tag": ["a", "b"], "debug": True}
+    assert event["headers"]["x-trace"] == "7"
+    assert event["requestContext"]["stage"] == "release"
+
+
+def test_events_for_alibaba_fc_prints_the_decoded_json(project: Path) -> None:
+    result = run(project, "events", "alibaba_fc", "--path", "/你好", "-d", '{"a": 1}')
+    assert result.returncode == 0, result.stderr
+    event = json.loads(result.stdout)
+    assert event["rawPath"] == "/%E4%BD%A0%E5%A5%BD"
+    assert event["requestContext"]["http"]["method"] == "POST"
+    assert event["headers"]["Content-Type"] == "application/json"
+    assert event["body"] == '{"a": 1}'
+
+
+def test_events_prints_a_sample(project: Path) -> None:
+    result = run(project, "events", "cloudbase/json_post")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == load_event("cloudbase/json_post")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["events", "aws"],
+        ["events", "--path", "/x"],
+        ["events", "cloudbase/json_post", "-X", "PUT"],
+        ["events", "tencent_url", "-H", "no-colon"],
+    ],
+)
+def test_events_usage_errors(project: Path, args: list[str]) -> None:
+    result = run(project, *args)
+    assert result.returncode == 2
+    one_line_error(result)
+
+
+# ---------------------------------------------------------------------------------------------
+# invoke: success
+
+
+def test_invoke_an_app_from_a_file_with_request_flags(project: Path) -> None:
+    result = run(
+        project,
+        "invoke",
+        "app.py:app",
+        "--platform",
+        "cloudbase",
+        "--path",
+        "/echo/云",
+        "-q",
+        "k=v",
+        "-H",
+        "X-Custom: yes",
+        "-d",
+        '{"n": 1}',
+    )
+    assert result.returncode == 0, result.stderr
+    status, headers, body = http_parts(result.stdout)
+    assert status == "HTTP/1.1 200 OK"
+    assert headers["content-type"] == ["application/json"]
+    seen = json.loads(body)
+    assert seen["method"] == "POST"  # --data implies POST
+    assert seen["path"] == "/echo/云"
+    assert seen["args"] == {"k": ["v"]}
+    assert seen["headers"]["X-Custom"] == "yes"
+    assert seen["headers"]["X-Cloudbase-Request-Id"]  # added by CloudBase's gateway
+    assert (seen["content_type"], seen["body"]) == ("application/json", '{"n": 1}')
+
+
+def test_invoke_a_module_attribute_with_a_sample_event(project: Path) -> None:
+    result = run(project, "invoke", "app:app", "--event", "alibaba_fc/get_query")
+    assert result.returncode == 0, result.stderr
+    status, _, body = http_parts(result.stdout)
+    assert status == "HTTP/1.1 200 OK"
+    # FC joins repeated query keys before the function sees them
+    assert json.loads(body) == {
+        "args": {"tag": ["绿茶,红茶"], "page": ["2"], "debug": [""]},
+        "client": "198.51.100.23",
+    }
+
+
+def test_invoke_detects_the_platform_of_an_event_file(project: Path) -> None:
+    event = load_event("tencent_apigw/get_query")
+    event["path"] = "/echo/x"
+    (project / "echo.json").write_text(json.dumps(event), encoding="utf-8")
+    result = run(project, "invoke", "app:app", "--event", "echo.json", "--context", "context.json")
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(http_parts(result.stdout)[2])
+    assert seen["args"] == {"tag": ["绿茶", "红茶"], "page": ["2"], "debug": [""]}
+    # the sample carries x-api-requestid, which wins over the context's request id
+    assert seen["request_id"] == "6f1c2d3e4a5b46c7889900aabbccddee"
+
+
+def test_invoke_reads_the_event_from_stdin(project: Path) -> None:
+    event = json.loads(load_event("alibaba_fc/json_post"))
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/echo/stdin"
+    result = run(project, "invoke", "app:app", "--event", "-", stdin=json.dumps(event))
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(http_parts(result.stdout)[2])
+    assert (seen["path"], seen["body"]) == ("/echo/stdin", '{"name": "普洱", "price": 88}')
+
+
+def test_invoke_raw_prints_the_platform_return_value(project: Path) -> None:
+    result = run(project, "invoke", "app:app", "-p", "alibaba_fc", "--path", "/cookies", "--raw")
+    assert result.returncode == 0, result.stderr
+    returned = json.loads(result.stdout)
+    assert returned["statusCode"] == 200
+    assert all(isinstance(value, str) for value in returned["headers"].values())
+    cookies = [v for k, v in returned["headers"].items() if k.lower() == "set-cookie"]
+    assert sorted(c.split(";")[0] for c in cookies) == ["a=1", "b=2"]
+
+
+def test_invoke_prints_every_cookie(project: Path) -> None:
+    result = run(project, "invoke", "app:app", "-p", "tencent_url", "--path", "/cookies")
+    assert result.returncode == 0, result.stderr
+    cookies = http_parts(result.stdout)[1]["set-cookie"]
+    assert [c.split(";")[0] for c in cookies] == ["a=1", "b=2"]
+
+
+def test_invoke_summarises_a_binary_body(project: Path) -> None:
+    result = run(project, "invoke", "app:app", "--path", "/pixel.png")
+    assert result.returncode == 0, result.stderr
+    assert "[8 bytes of image/png content" in result.stdout
+    raw = json.loads(run(project, "invoke", "app:app", "--path", "/pixel.png", "--raw").stdout)
+    assert base64.b64decode(raw["body"]) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_invoke_sends_a_data_file(project: Path) -> None:
+    result = run(project, "invoke", "app:app", "-X", "PUT", "--path", "/echo/f", "-d", "@body.bin")
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(http_parts(result.stdout)[2])
+    assert (seen["method"], seen["content_type"]) == ("PUT", "application/octet-stream")
+
+
+def test_invoke_a_hand_written_handler(project: Path) -> None:
+    result = run(project, "invoke", "handlers.py:main_handler", "-p", "tencent_url")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("\n\nhand-made\n")
+
+
+def test_invoke_a_timer_event_prints_the_return_value(project: Path) -> None:
+    result = run(project, "invoke", "handlers:timer", "--event", "tencent_apigw/timer")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["seen"]["Type"] == "Timer"
+
+
+def test_an_app_error_is_a_500_response_not_a_cli_failure(project: Path) -> None:
+    result = run(project, "invoke", "app:app", "--path", "/boom")
+    assert result.returncode == 0
+    assert result.stdout.startswith("HTTP/1.1 500 Internal Server Error")
+    assert "RuntimeError: kaput" in result.stderr  # the app's logged traceback
+
+
+# ---------------------------------------------------------------------------------------------
+# invoke: failures, each one line on stderr with its exit code
+
+
+def test_a_handler_exception_exits_1_with_its_traceback(project: Path) -> None:
+    result = run(project, "invoke", "handlers:raises")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr  # the user's own bug: the traceback helps
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "faas-bridge: error: the handler raised ValueError: handler bug"
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "message"),
+    [
+        (["handlers:not_integrated"], 1, "invalid response: tencent_apigw:"),
+        (["app:app", "--event", "tencent_url/timer"], 1, "UnknownEventError"),
+        (["missing.py:app"], 3, "no such file: missing.py"),
+        (["broken:app"], 3, "cannot import 'broken': ModuleNotFoundError"),
+        (["app:nope"], 3, "has no attribute 'nope'"),
+        (["handlers:number"], 3, "not a handler or a WSGI/ASGI app"),
+        (["app:app", "--event", "nowhere.json"], 4, "no event file or sample named"),
+        (["app:app", "--event", "bad.json"], 4, "bad.json is not valid JSON"),
+        (["app:app", "--event", "list.json"], 4, "not an event object"),
+        (["app:app", "--context", "bad.json"], 4, "--context bad.json is not valid JSON"),
+        (["app:app", "--context", "nowhere.json"], 4, "cannot read --context"),
+        (["app:app", "-d", "@nowhere.bin"], 4, "cannot read --data file"),
+        (["app:app", "--event", "event.json", "-p", "alibaba_fc"], 4, "not a alibaba_fc"),
+        (["app:app", "--platform", "aws"], 2, "unknown platform 'aws'"),
+        (["app:app", "--event", "event.json", "--path", "/x"], 2, "cannot be combined"),
+    ],
+)
+def test_invoke_failures(project: Path, args: list[str], exit_code: int, message: str) -> None:
+    result = run(project, "invoke", *args)
+    assert result.returncode == exit_code, result.stderr
+    assert message in one_line_error(result)
+
+
+def test_help_lists_the_commands(project: Path) -> None:
+    result = run(project, "--help")
+    assert result.returncode == 0
+    assert "invoke" in result.stdout
+    assert "events" in result.stdout
