@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from .errors import (
-    BridgeError,
     ConfigurationError,
+    LifespanError,
     MalformedEventError,
     UnknownEventError,
 )
 from .http import Request, Response
 from .options import FcCookieMode, Options
 from .platforms import PLATFORMS, Platform, detect, get_platform
+
+if TYPE_CHECKING:
+    from .lifespan import LifespanMode
 
 __all__ = ["Handler", "make_handler"]
 
@@ -83,6 +86,8 @@ class Handler:
 
         try:
             response = self._run(request)
+        except LifespanError:
+            raise  # lifespan="on" and startup failed: the instance cannot serve
         except Exception:
             if self._raise_errors:
                 raise
@@ -111,7 +116,37 @@ class Handler:
         environ.setdefault("faas_bridge.platform", "alibaba_fc")
         if self.interface == "wsgi":
             return self.app(environ, start_response)
-        raise BridgeError("FC 2.0 calls of ASGI apps are not supported by this handler")
+        return self._call_fc2_asgi(environ, start_response)
+
+    def _call_fc2_asgi(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> list[bytes]:
+        """An FC 2.0 WSGI call of an ASGI app: run on the shared loop like any event."""
+        from http import HTTPStatus
+
+        from .asgi import request_from_environ
+
+        request = request_from_environ(environ)
+        try:
+            response = self._run(request)
+        except LifespanError:
+            raise
+        except Exception:
+            if self._raise_errors:
+                raise
+            _log_app_error(request)
+            response = _error_response(
+                500, "internal_error", "Internal Server Error", request.request_id
+            )
+        status = response.status
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Unknown"
+        start_response(f"{status} {reason}", response.headers)
+        if request.method == "HEAD" or status in _EMPTY_BODY_STATUSES or status < 200:
+            return []
+        return [response.body]
 
     def __repr__(self) -> str:
         platform = self._platform.NAME if self._platform else "auto"
@@ -130,6 +165,10 @@ def make_handler(
     trust_forwarded_for: bool = False,
     on_event: Callable[[Any, Any], Any] | None = None,
     on_error: Literal["respond", "raise"] = "respond",
+    lifespan: LifespanMode = "auto",
+    lifespan_eager: bool = False,
+    startup_timeout: float = 30.0,
+    deadline: float | None = None,
 ) -> Handler:
     """Wrap a WSGI app (Flask, Django, ...) as a cloud-function handler.
 
@@ -157,6 +196,15 @@ def make_handler(
             raise :class:`~faas_bridge.UnknownEventError`.
         on_error: ``"respond"`` answers an app exception with a logged 500; ``"raise"``
             lets it propagate so the platform records the invocation as failed.
+        lifespan: ASGI only. ``"auto"`` runs the app's lifespan startup once per process
+            and carries on (logged) if the app does not support it or it fails; ``"on"``
+            requires it (:class:`~faas_bridge.LifespanError` otherwise); ``"off"`` skips it.
+        lifespan_eager: ASGI only. Run lifespan startup in ``make_handler`` (at import, in
+            the platform's initialisation phase) instead of at the first invocation.
+        startup_timeout: ASGI only. Seconds lifespan startup (and shutdown) may take.
+        deadline: ASGI only. Seconds an invocation may run before the response collected so
+            far is returned (streaming apps). By default derived from the platform context:
+            its time limit minus 20 % (at most 1 s) kept for returning the response.
     """
     if on_error not in ("respond", "raise"):
         raise ConfigurationError(f"on_error must be 'respond' or 'raise', not {on_error!r}")
@@ -168,9 +216,17 @@ def make_handler(
         trust_forwarded_for=trust_forwarded_for,
     )
     chosen = get_platform(platform) if platform is not None else None
+    double_callable = False
     if interface is None:
-        interface = "asgi" if _looks_like_asgi(app) else "wsgi"
-    elif interface not in ("wsgi", "asgi"):
+        if _looks_like_asgi(app):
+            interface = "asgi"
+        elif _looks_like_asgi2(app):
+            interface, double_callable = "asgi", True
+        else:
+            interface = "wsgi"
+    elif interface == "asgi":
+        double_callable = not _looks_like_asgi(app)
+    elif interface != "wsgi":
         raise ConfigurationError(f"interface must be 'wsgi' or 'asgi', not {interface!r}")
     if not callable(app):
         raise ConfigurationError(f"app must be a WSGI or ASGI callable, not {type(app).__name__}")
@@ -180,8 +236,45 @@ def make_handler(
 
         run = WsgiRunner(app)
     else:
-        raise ConfigurationError("ASGI apps are not supported yet")
+        run = _asgi_runner(
+            app, double_callable, lifespan, lifespan_eager, startup_timeout, deadline
+        )
     return Handler(app, interface, run, chosen, options, on_event, on_error == "raise")
+
+
+def _asgi_runner(
+    app: Any,
+    double_callable: bool,
+    lifespan: LifespanMode,
+    lifespan_eager: bool,
+    startup_timeout: float,
+    deadline: float | None,
+) -> Runner:
+    if lifespan not in ("auto", "on", "off"):
+        raise ConfigurationError(f"lifespan must be 'auto', 'on' or 'off', not {lifespan!r}")
+    if not startup_timeout > 0:
+        raise ConfigurationError(f"startup_timeout must be positive, not {startup_timeout!r}")
+    if deadline is not None and not deadline > 0:
+        raise ConfigurationError(f"deadline must be positive seconds or None, not {deadline!r}")
+    from .asgi import AsgiRunner, as_asgi3
+
+    runner = AsgiRunner(
+        as_asgi3(app, double_callable),
+        lifespan=lifespan,
+        startup_timeout=startup_timeout,
+        deadline=deadline,
+    )
+    if lifespan_eager:
+        runner.start_lifespan()
+    return runner
+
+
+def _looks_like_asgi2(app: Any) -> bool:
+    """ASGI 2 "double callables": a class whose instances are awaited with (receive, send),
+    or an app marked ``_asgi_double_callable`` (asgiref's marker)."""
+    if getattr(app, "_asgi_double_callable", False):
+        return True
+    return isinstance(app, type) and _looks_like_asgi(getattr(app, "__call__", None))  # noqa: B004
 
 
 def _looks_like_asgi(app: Any) -> bool:
