@@ -34,7 +34,7 @@ async def _starlette_probe(request: Request) -> Response:
         {name.title(): value for name, value in request.headers.items()},
         dict(request.cookies),
         body,
-        request.scope,
+        dict(request.scope),
     )
     status, headers, content = probe.shape_response(
         request.query_params.get("respond", "json"), json.dumps(seen, sort_keys=True).encode(), body
