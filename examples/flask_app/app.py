@@ -6,10 +6,20 @@ import gzip
 import hashlib
 import json
 import struct
+import time
 import zlib
 from typing import Any
 
-from flask import Flask, Response, jsonify, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 app = Flask(__name__)
 app.secret_key = "demo-only-not-a-secret"
@@ -160,3 +170,36 @@ def not_found(error: Exception) -> Any:
 @app.get("/boom")
 def boom() -> Any:
     raise RuntimeError("an app bug: this message must not reach the client")
+
+
+@app.get("/events")
+def events() -> Response:
+    """Server-sent events: ``count`` ticks, ``interval`` seconds apart, each sent when produced.
+
+    In web mode (``faas-bridge serve``) every tick reaches the browser as it is yielded; in
+    event mode the platform gets the whole stream as one response once it has ended.
+    """
+    count = max(1, min(request.args.get("count", 5, type=int) or 5, 100))
+    interval = max(0.0, min(request.args.get("interval", 1.0, type=float) or 0.0, 10.0))
+    request_id = request.environ.get("faas_bridge.request_id") or ""
+
+    def stream() -> Any:
+        yield "retry: 3000\n\n"
+        for n in range(1, count + 1):
+            if n > 1:
+                time.sleep(interval)
+            tick = {"n": n, "of": count, "time": time.time(), "request_id": request_id}
+            yield f"id: {n}\nevent: tick\ndata: {json.dumps(tick)}\n\n"
+        yield "event: done\ndata: {}\n\n"
+
+    return Response(
+        stream(),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@app.get("/events/page")
+def events_page() -> str:
+    """A page that reads ``/events`` with the browser's ``EventSource``."""
+    return render_template("events.html", events_url=url_for("events"))

@@ -1,0 +1,408 @@
+"""`faas-bridge serve` as the platforms run it: a real server in a subprocess, real HTTP.
+
+Each server runs ``python -m faas_bridge serve TARGET --host 127.0.0.1 --port <free>``; the
+Flask and FastAPI apps it serves are defined below. Streaming is checked without timing: the
+app yields its first event, then waits for the test to call ``/release`` before producing the
+rest, so the first event can only arrive if nothing buffers the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gzip
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+from flask import Flask, Response, jsonify, request
+from sse_starlette.sse import EventSourceResponse
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTEXT_KEYS = (
+    "faas_bridge.platform",
+    "faas_bridge.request_id",
+    "faas_bridge.context",
+    "faas_bridge.event",
+)
+GATE_TIMEOUT = 30.0  # the apps never wait longer than this for /release
+
+# --- the apps -----------------------------------------------------------------------------
+
+flask_app = Flask(__name__)
+_flask_gate = threading.Event()
+
+
+@flask_app.get("/hello")
+def flask_hello() -> Any:
+    return jsonify(hello=request.args.get("name", "world"), server="flask")
+
+
+@flask_app.get("/context")
+def flask_context() -> Any:
+    seen = {key: request.environ.get(key, "absent") for key in CONTEXT_KEYS}
+    return jsonify({**seen, "remote_addr": request.remote_addr, "scheme": request.scheme})
+
+
+@flask_app.get("/gated")
+def flask_gated() -> Response:
+    _flask_gate.clear()
+
+    def stream() -> Iterator[str]:
+        yield "data: first\n\n"
+        released = _flask_gate.wait(GATE_TIMEOUT)
+        yield f"data: {'released' if released else 'timed-out'}\n\n"
+        yield "data: last\n\n"
+
+    return Response(stream(), mimetype="text/event-stream")
+
+
+@flask_app.post("/release")
+def flask_release() -> Any:
+    _flask_gate.set()
+    return jsonify(released=True)
+
+
+@flask_app.get("/boom")
+def flask_boom() -> Any:
+    raise RuntimeError("an app bug")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    print("lifespan: startup complete", flush=True)
+    yield {"gate": asyncio.Event()}
+    print("lifespan: shutdown complete", flush=True)
+
+
+fastapi_app = FastAPI(lifespan=_lifespan)
+
+
+@fastapi_app.get("/hello")
+async def fastapi_hello(name: str = "world") -> dict[str, str]:
+    return {"hello": name, "server": "fastapi"}
+
+
+@fastapi_app.get("/context")
+async def fastapi_context(request: Request) -> dict[str, Any]:
+    seen = {key: request.scope.get(key, "absent") for key in CONTEXT_KEYS}
+    client = request.client.host if request.client else None
+    return {**seen, "remote_addr": client, "scheme": request.url.scheme}
+
+
+async def _gated_events(request: Request) -> AsyncIterator[str]:
+    gate: asyncio.Event = request.scope["state"]["gate"]
+    gate.clear()
+    yield "first"
+    try:
+        await asyncio.wait_for(gate.wait(), GATE_TIMEOUT)
+        yield "released"
+    except asyncio.TimeoutError:
+        yield "timed-out"
+    yield "last"
+
+
+@fastapi_app.get("/gated")
+async def fastapi_gated(request: Request) -> StreamingResponse:
+    async def stream() -> AsyncIterator[str]:
+        async for data in _gated_events(request):
+            yield f"data: {data}\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream")
+
+
+@fastapi_app.get("/gated-sse")
+async def fastapi_gated_sse(request: Request) -> EventSourceResponse:
+    return EventSourceResponse(_gated_events(request))
+
+
+@fastapi_app.post("/release")
+async def fastapi_release(request: Request) -> dict[str, bool]:
+    request.scope["state"]["gate"].set()
+    return {"released": True}
+
+
+@fastapi_app.get("/boom")
+async def fastapi_boom() -> None:
+    raise RuntimeError("an app bug")
+
+
+TARGETS = {"flask": "tests.test_serve:flask_app", "fastapi": "tests.test_serve:fastapi_app"}
+
+# --- the server ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """One ``faas-bridge serve`` subprocess on 127.0.0.1, its output in a file."""
+
+    def __init__(self, target: str, log_path: Path, *, env: dict[str, str] | None = None) -> None:
+        self.target = target
+        self.log_path = log_path
+        self.port = free_port()
+        command = [sys.executable, "-m", "faas_bridge", "serve", target, "--host", "127.0.0.1"]
+        environ = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if env is None:
+            command += ["--port", str(self.port)]
+        else:
+            environ.update(env, PORT=str(self.port))
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._wait_until_listening()
+
+    def _wait_until_listening(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited early:\n{self.log()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.kill()
+        raise AssertionError(f"server did not listen within 30 s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def terminate(self, timeout: float = 20) -> int:
+        """SIGTERM, as the platforms send it; the exit code."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"server ignored SIGTERM:\n{self.log()}") from None
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture(scope="module", params=["flask", "fastapi"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    running = Server(TARGETS[request.param], tmp_path_factory.mktemp("serve") / "server.log")
+    yield running
+    running.kill()
+
+
+@pytest.fixture
+def client(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        yield http
+
+
+def read_events(response: httpx.Response) -> Iterator[str]:
+    """The ``data:`` values of an SSE response, as they arrive."""
+    for line in response.iter_lines():
+        if line.startswith("data:"):
+            yield line[5:].strip()
+
+
+# --- plain requests -----------------------------------------------------------------------
+
+
+def test_plain_requests_are_answered(client: httpx.Client) -> None:
+    response = client.get("/hello", params={"name": "云函数"})
+    assert response.status_code == 200
+    assert response.json()["hello"] == "云函数"
+    assert client.get("/no-such-route").status_code == 404
+
+
+def test_an_app_error_is_a_500_and_the_server_keeps_serving(client: httpx.Client) -> None:
+    assert client.get("/boom").status_code == 500
+    assert client.get("/hello").status_code == 200
+
+
+def test_a_local_request_carries_no_platform_keys(client: httpx.Client) -> None:
+    seen = client.get("/context").json()
+    assert all(seen[key] == "absent" for key in CONTEXT_KEYS)
+    assert seen["remote_addr"] == "127.0.0.1"
+
+
+# --- streaming ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/gated", "/gated-sse"])
+def test_the_first_event_arrives_before_the_last_is_produced(
+    server: Server, client: httpx.Client, path: str
+) -> None:
+    if path == "/gated-sse" and server.target != TARGETS["fastapi"]:
+        pytest.skip("sse-starlette is an ASGI library")
+    with client.stream("GET", path) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = read_events(response)
+        # The app is now blocked until /release: nothing after "first" exists yet.
+        assert next(events) == "first"
+        assert client.post("/release").json() == {"released": True}
+        assert list(events) == ["released", "last"]
+
+
+# --- platform context ---------------------------------------------------------------------
+
+
+def test_tencent_headers_become_the_context(client: httpx.Client) -> None:
+    seen = client.get(
+        "/context",
+        headers={
+            "X-Scf-Request-Id": "scf-req-1",
+            "X-Scf-Region": "ap-guangzhou",
+            "X-Scf-Name": "web-demo",
+            "X-Scf-Memory": "128",
+            "x-scf-remote-addr": "203.0.113.9",
+            "X-Forwarded-Proto": "https",
+        },
+    ).json()
+    assert seen["faas_bridge.platform"] == "tencent_web"
+    assert seen["faas_bridge.request_id"] == "scf-req-1"
+    assert seen["faas_bridge.event"] is None
+    context = seen["faas_bridge.context"]
+    assert context["region"] == "ap-guangzhou"
+    assert context["name"] == "web-demo"
+    assert context["memory"] == "128"
+    assert seen["remote_addr"] == "203.0.113.9"
+    assert seen["scheme"] == "https"
+
+
+def test_cloudbase_context_header_is_decoded(client: httpx.Client) -> None:
+    payload = {"envId": "prod-1a2b", "wechatContext": {"openId": "o-user", "appId": "wx123"}}
+    encoded = base64.b64encode(gzip.compress(json.dumps(payload).encode())).decode()
+    seen = client.get(
+        "/context",
+        headers={
+            "X-Cloudbase-Context": encoded,
+            "x-cloudbase-request-id": "tcb-req-7",
+            "X-Forwarded-For": "198.51.100.4, 10.0.0.2",
+        },
+    ).json()
+    assert seen["faas_bridge.platform"] == "cloudbase_web"
+    assert seen["faas_bridge.request_id"] == "tcb-req-7"
+    assert seen["faas_bridge.context"] == payload
+    assert seen["remote_addr"] == "198.51.100.4"
+
+
+def test_fc_headers_become_the_context(client: httpx.Client) -> None:
+    seen = client.get(
+        "/context",
+        headers={
+            "x-fc-request-id": "1-67a46b2e-15de0407",
+            "x-fc-function-name": "web-demo",
+            "x-fc-region": "cn-hangzhou",
+            "x-fc-control-path": "/http-invoke",
+            "x-fc-client-ip": "192.0.2.33",
+        },
+    ).json()
+    assert seen["faas_bridge.platform"] == "alibaba_fc_web"
+    assert seen["faas_bridge.request_id"] == "1-67a46b2e-15de0407"
+    assert seen["faas_bridge.context"]["function_name"] == "web-demo"
+    assert seen["faas_bridge.context"]["region"] == "cn-hangzhou"
+    assert seen["remote_addr"] == "192.0.2.33"
+
+
+def test_fc_initializer_call_is_answered(client: httpx.Client) -> None:
+    response = client.post(
+        "/initialize", headers={"x-fc-control-path": "/initialize", "x-fc-request-id": "init-1"}
+    )
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+# --- logs and shutdown (a fresh server each: it is stopped) -------------------------------
+
+SECRETS = {
+    "X-Scf-Secret-Id": "AKIDsecretid0001",
+    "X-Scf-Secret-Key": "scfsecretkey0002",
+    "X-Scf-Session-Token": "scfsessiontoken0003",
+    "x-fc-access-key-id": "fcaccesskeyid0004",
+    "x-fc-access-key-secret": "fcaccesskeysecret0005",
+    "x-fc-security-token": "fcsecuritytoken0006",
+}
+
+
+@pytest.mark.parametrize("framework", ["flask", "fastapi"])
+def test_logs_have_request_ids_and_no_credentials_and_sigterm_stops(
+    framework: str, tmp_path: Path
+) -> None:
+    server = Server(TARGETS[framework], tmp_path / "server.log")
+    try:
+        cloudbase_context = base64.b64encode(
+            gzip.compress(json.dumps({"envId": "env-1", "secret": "tcbcontext0007"}).encode())
+        ).decode()
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            for number, path in enumerate(["/hello", "/context", "/boom", "/missing"]):
+                http.get(
+                    path,
+                    headers={
+                        **SECRETS,
+                        "X-Scf-Request-Id": f"req-{framework}-{number}",
+                        "X-Cloudbase-Context": cloudbase_context,
+                    },
+                )
+            http.post("/initialize", headers={**SECRETS, "x-fc-control-path": "/initialize"})
+        code = server.terminate()
+    finally:
+        server.kill()
+    log = server.log()
+    # uvicorn re-raises the SIGTERM it handled once shut down; gunicorn exits 0
+    assert code in (0, -signal.SIGTERM), log
+    for number, path in enumerate(["/hello", "/context", "/boom", "/missing"]):
+        assert f'"GET {path}"' in log
+        assert f"request_id=req-{framework}-{number}" in log
+    leaked = [value for value in SECRETS.values() if value in log]
+    assert not leaked, log
+    assert cloudbase_context not in log
+    assert "tcbcontext0007" not in log
+    if framework == "fastapi":
+        assert "lifespan: shutdown complete" in log
+
+
+# --- a make_handler handler as TARGET, the port from $PORT, the example's SSE route --------
+
+
+def test_the_example_index_serves_its_app_and_streams_sse(tmp_path: Path) -> None:
+    server = Server("examples/flask_app/index.py:main_handler", tmp_path / "log", env={})
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            assert http.get("/api/items").json()[0]["name"] == "tea"
+            page = http.get("/events/page")
+            assert "new EventSource(" in page.text
+            assert "/events" in page.text
+            arrivals: list[float] = []
+            started = time.monotonic()
+            with http.stream("GET", "/events", params={"count": 3, "interval": 1}) as response:
+                for line in response.iter_lines():
+                    if line.startswith("event: tick"):
+                        arrivals.append(time.monotonic() - started)
+        assert len(arrivals) == 3
+        # the ticks are produced 1 s apart; a buffered stream would deliver them together
+        assert arrivals[0] < 0.9
+        assert arrivals[2] - arrivals[0] > 1.2
+    finally:
+        server.kill()
