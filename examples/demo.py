@@ -5,7 +5,9 @@
 Part 1 feeds the recorded public events in ``../shared/reference-events`` (when that folder
 is present) to the Flask example; part 2 runs a scripted session (JSON API, form, upload,
 download, cookies, redirect, Chinese path, gzip, app error) as each platform's gateway would
-send it, decoding each response the way that gateway does.
+send it, decoding each response the way that gateway does; part 3 does the same for the
+FastAPI example (lifespan store, dependency, OpenAPI docs under ``/release``, multipart
+upload, SSE, a never-ending stream cut at the invocation's deadline, the FC 2.0 call).
 """
 
 from __future__ import annotations
@@ -68,6 +70,54 @@ SCRIPT: list[tuple[str, str, str, dict[str, Any]]] = [
     ("gzip body", "GET", "/compressed", {"headers": {"Accept-Encoding": "gzip"}}),
     ("app error", "GET", "/boom", {}),
 ]
+
+
+_BOUNDARY = "demoboundary"
+MULTIPART = (
+    (
+        f"--{_BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="报告.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    + bytes(range(256))
+    + f"\r\n--{_BOUNDARY}--\r\n".encode()
+)
+
+FASTAPI_SCRIPT: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("home page", "GET", "/", {}),
+    ("OpenAPI docs", "GET", "/docs", {}),
+    ("OpenAPI schema", "GET", "/openapi.json", {}),
+    ("JSON list", "GET", "/api/items", {}),
+    ("JSON create", "POST", "/api/items", {"json": {"name": "乌龙", "price": 30}}),
+    ("validation error", "POST", "/api/items", {"json": {"name": "", "price": -1}}),
+    ("platform dependency", "GET", "/api/whoami", {}),
+    (
+        "multipart upload",
+        "POST",
+        "/upload",
+        {
+            "body": MULTIPART,
+            "headers": {"Content-Type": f"multipart/form-data; boundary={_BOUNDARY}"},
+        },
+    ),
+    ("binary download", "GET", "/download/pixel.png", {}),
+    ("two cookies", "POST", "/login", {"query": {"user": "lin"}}),
+    ("cookies read back", "GET", "/me", {"headers": {"Cookie": "session=s-lin; theme=dark"}}),
+    ("redirect via url_for", "GET", "/go", {}),
+    ("SSE stream (3 events)", "GET", "/events", {"query": {"count": "3"}}),
+    ("endless SSE, deadline", "GET", "/events", {"query": {"count": "0", "interval": "0.05"}}),
+    ("app error", "GET", "/boom", {}),
+]
+
+
+def short_context(platform: str) -> Any:
+    """A context whose time limit is 0.5 s, so a never-ending stream is cut quickly."""
+    context = build_context(platform)
+    if platform == "alibaba_fc":
+        context.function.timeout = 0.5
+    else:
+        context["time_limit_in_ms"] = 500
+    return context
 
 
 def excerpt(response: TestResponse, width: int = 60) -> str:
@@ -135,14 +185,20 @@ def replay_reference_events(handler: Handler, verbose: bool) -> int:
     return count
 
 
-def run_script(handler: Handler, verbose: bool) -> int:
-    print("Part 2 — one scripted session per platform (events as each gateway builds them)\n")
+def run_script(
+    handler: Handler,
+    verbose: bool,
+    script: list[tuple[str, str, str, dict[str, Any]]] = SCRIPT,
+    title: str = "Part 2 — one scripted session per platform (events as each gateway builds them)",
+) -> int:
+    print(title + "\n")
     count = 0
     for platform in PLATFORM_NAMES:
         print(f"  [{platform}]")
-        for label, method, path, kwargs in SCRIPT:
+        for label, method, path, kwargs in script:
             event = build_event(platform, method, path, **kwargs)
-            response = parse_response(platform, handler(event, build_context(platform)))
+            context = short_context(platform) if "deadline" in label else build_context(platform)
+            response = parse_response(platform, handler(event, context))
             status = response.status_code
             print(f"    {label:24} {method:5} {path:20} → {status}  {key_headers(response)}")
             print(f"    {'':24} {excerpt(response)}")
@@ -159,7 +215,41 @@ def main(argv: list[str] | None = None) -> None:
     handler = load_index("flask_app").main_handler
     total = replay_reference_events(handler, args.verbose)
     total += run_script(handler, args.verbose)
-    print(f"{total} events answered by the Flask example.")
+    print(f"{total} events answered by the Flask example.\n")
+
+    fastapi_index = load_index("fastapi_app")
+    answered = run_script(
+        fastapi_index.main_handler,
+        args.verbose,
+        FASTAPI_SCRIPT,
+        "Part 3 — the FastAPI example, one scripted session per platform",
+    )
+    answered += fc2_call(fastapi_index.handler)
+    print(f"{answered} requests answered by the FastAPI example.")
+
+
+def fc2_call(handler: Callable[..., Any]) -> int:
+    """Alibaba FC 2.0 calls ``handler(environ, start_response)``: an ASGI app answers too."""
+    from io import BytesIO
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/api/items",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "demo.cn-hangzhou.fc.aliyuncs.com",
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "demo.cn-hangzhou.fc.aliyuncs.com",
+        "wsgi.url_scheme": "https",
+        "wsgi.input": BytesIO(),
+        "fc.context": build_context("alibaba_fc"),
+    }
+    statuses: list[str] = []
+    body = b"".join(handler(environ, lambda status, headers: statuses.append(status)))
+    print("  [alibaba_fc 2.0: handler(environ, start_response)]")
+    print(f"    {'FC 2.0 WSGI call':24} GET   {'/api/items':20} → {statuses[0]}")
+    print(f"    {'':24} {body.decode()[:60]}\n")
+    return 1
 
 
 if __name__ == "__main__":
