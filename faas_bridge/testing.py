@@ -364,7 +364,7 @@ def _cloudbase_event(request: _Draft) -> dict[str, Any]:
     headers.setdefault("x-cloudbase-request-id", request.request_id)
     label = request.host.split(".", 1)[0]
     env_id = label if "tcloudbase.com" in request.host else "env-1a2b3c"
-    return {
+    event: dict[str, Any] = {
         "path": request.path,
         "httpMethod": request.method,
         "headers": headers,
@@ -378,6 +378,9 @@ def _cloudbase_event(request: _Draft) -> dict[str, Any]:
         "body": text,
         "isBase64Encoded": is_base64,
     }
+    if not request.query:  # the documented event has no query field then
+        del event["queryStringParameters"]
+    return event
 
 
 def _alibaba_fc_event(request: _Draft) -> dict[str, Any]:

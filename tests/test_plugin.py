@@ -39,7 +39,7 @@ def me():
 CONFTEST = """
 import pytest
 from faas_bridge import make_handler
-from app import app
+from faas_demo_app import app
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def plugin_args() -> list[str]:
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makepyfile(app=APP, conftest=CONFTEST, test_app=TESTS)
+    pytester.makepyfile(faas_demo_app=APP, conftest=CONFTEST, test_app=TESTS)
     pytester.syspathinsert()
     return pytester
 
