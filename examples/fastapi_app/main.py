@@ -87,9 +87,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
 app = FastAPI(title="faas_bridge FastAPI demo", version="1.0", lifespan=lifespan)
 
 
+_fallback_store: Optional[ItemStore] = None
+
+
 def get_store(request: Request) -> ItemStore:
+    """The store lifespan created; a process-wide one when lifespan was switched off."""
+    global _fallback_store
     state: Any = request.state  # the lifespan's dict, as attributes
-    store: ItemStore = state.store
+    store: Optional[ItemStore] = getattr(state, "store", None)
+    if store is None:
+        if _fallback_store is None:
+            _fallback_store = ItemStore()
+        store = _fallback_store
     return store
 
 
