@@ -155,11 +155,19 @@ def free_port() -> int:
 class Server:
     """One ``faas-bridge serve`` subprocess on 127.0.0.1, its output in a file."""
 
-    def __init__(self, target: str, log_path: Path, *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        log_path: Path,
+        *,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+    ) -> None:
         self.target = target
         self.log_path = log_path
         self.port = free_port()
         command = [sys.executable, "-m", "faas_bridge", "serve", target, "--host", "127.0.0.1"]
+        command += args or []
         environ = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if env is None:
             command += ["--port", str(self.port)]
@@ -249,12 +257,7 @@ def test_a_local_request_carries_no_platform_keys(client: httpx.Client) -> None:
 # --- streaming ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/gated", "/gated-sse"])
-def test_the_first_event_arrives_before_the_last_is_produced(
-    server: Server, client: httpx.Client, path: str
-) -> None:
-    if path == "/gated-sse" and server.target != TARGETS["fastapi"]:
-        pytest.skip("sse-starlette is an ASGI library")
+def assert_streams_unbuffered(client: httpx.Client, path: str) -> None:
     with client.stream("GET", path) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -263,6 +266,15 @@ def test_the_first_event_arrives_before_the_last_is_produced(
         assert next(events) == "first"
         assert client.post("/release").json() == {"released": True}
         assert list(events) == ["released", "last"]
+
+
+def test_the_first_event_arrives_before_the_last_is_produced(client: httpx.Client) -> None:
+    assert_streams_unbuffered(client, "/gated")
+
+
+@pytest.mark.parametrize("server", ["fastapi"], indirect=True)
+def test_sse_starlette_streams_event_by_event(client: httpx.Client) -> None:
+    assert_streams_unbuffered(client, "/gated-sse")
 
 
 # --- platform context ---------------------------------------------------------------------
@@ -381,6 +393,41 @@ def test_logs_have_request_ids_and_no_credentials_and_sigterm_stops(
     assert "tcbcontext0007" not in log
     if framework == "fastapi":
         assert "lifespan: shutdown complete" in log
+
+
+@pytest.mark.parametrize("framework", ["flask", "fastapi"])
+def test_sigterm_with_a_stream_open_stops_within_the_graceful_timeout(
+    framework: str, tmp_path: Path
+) -> None:
+    server = Server(TARGETS[framework], tmp_path / "log", args=["--graceful-timeout", "1"])
+    try:
+        with (
+            httpx.Client(base_url=server.url, timeout=10) as http,
+            http.stream("GET", "/gated") as response,
+        ):
+            events = read_events(response)
+            assert next(events) == "first"
+            # never released: the platform's SIGTERM must not wait for the stream to end
+            code = server.terminate(timeout=15)
+            with pytest.raises(httpx.HTTPError):
+                list(events)
+    finally:
+        server.kill()
+    assert code in (0, -signal.SIGTERM)
+    if framework == "fastapi":
+        assert "lifespan: shutdown complete" in server.log()
+
+
+def test_several_asgi_workers_each_load_the_target(tmp_path: Path) -> None:
+    server = Server(TARGETS["fastapi"], tmp_path / "log", args=["--workers", "2"])
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            seen = http.get("/context", headers={"X-Scf-Request-Id": "w-1"}).json()
+        assert seen["faas_bridge.request_id"] == "w-1"
+        assert server.terminate() in (0, -signal.SIGTERM)
+    finally:
+        server.kill()
+    assert server.log().count("lifespan: startup complete") == 2
 
 
 # --- the examples: a make_handler handler as TARGET, the port from $PORT, SSE routes -----
