@@ -55,6 +55,20 @@ def boom():
     raise RuntimeError("kaput")
 """
 
+ASGI_APP = """
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def listing(request):
+    return JSONResponse(
+        {"path": request.url.path, "tags": request.query_params.getlist("tag")}
+    )
+
+app = Starlette(routes=[Route("/商品/列表", listing)])
+"""
+
 HANDLERS = '''
 def main_handler(event, context):
     """A hand-written handler, no faas_bridge involved."""
@@ -345,6 +359,25 @@ def test_invoke_failures(project: Path, args: list[str], exit_code: int, message
     result = run(project, "invoke", *args)
     assert result.returncode == exit_code, result.stderr
     assert message in one_line_error(result)
+
+
+def test_invoke_an_asgi_app(project: Path) -> None:
+    pytest.importorskip("starlette")
+    from faas_bridge import ConfigurationError, make_handler
+
+    async def probe(scope: object, receive: object, send: object) -> None:
+        pass
+
+    try:
+        make_handler(probe)
+    except ConfigurationError:
+        pytest.skip("this faas_bridge does not run ASGI apps yet")
+    (project / "asgi_app.py").write_text(ASGI_APP, encoding="utf-8")
+    result = run(project, "invoke", "asgi_app.py:app", "--event", "tencent_url/get_query")
+    assert result.returncode == 0, result.stderr
+    status, _, body = http_parts(result.stdout)
+    assert status == "HTTP/1.1 200 OK"
+    assert json.loads(body) == {"path": "/商品/列表", "tags": ["绿茶", "红茶"]}
 
 
 def test_help_lists_the_commands(project: Path) -> None:

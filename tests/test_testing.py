@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI, Request, Response
 from flask import Flask, jsonify, redirect, request
 
 from faas_bridge import ConfigurationError, make_handler
@@ -522,3 +523,31 @@ def test_test_response_text_uses_the_charset() -> None:
         200, Headers([("Content-Type", "text/plain; charset=gbk")]), "你好".encode("gbk")
     )
     assert response.text == "你好"
+
+
+@pytest.mark.parametrize("platform", PLATFORM_NAMES)
+def test_client_with_a_fastapi_app(platform: str) -> None:
+    async def probe(scope: Any, receive: Any, send: Any) -> None:
+        pass
+
+    try:
+        make_handler(probe)
+    except ConfigurationError:
+        pytest.skip("this faas_bridge does not run ASGI apps yet")
+    app = FastAPI()
+
+    @app.post("/items")
+    async def create(item: dict[str, Any], response: Response) -> dict[str, Any]:
+        response.set_cookie("last", str(item["id"]))
+        response.status_code = 201
+        return item
+
+    @app.get("/last")
+    async def last(request: Request) -> dict[str, Any]:
+        return {"last": request.cookies.get("last")}
+
+    client = FaasClient(make_handler(app), platform)
+    created = client.post("/items", json={"id": 7, "名": "茶"})
+    assert created.status_code == 201
+    assert created.json() == {"id": 7, "名": "茶"}
+    assert client.get("/last").json() == {"last": "7"}
