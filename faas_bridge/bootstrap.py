@@ -92,20 +92,18 @@ def bootstrap_script(target: str, platform: str, python: str = "3.10") -> str:
     if platform == "alibaba":
         # FC passes its port in FC_SERVER_PORT / FC_CUSTOM_LISTEN_PORT (9000 by default),
         # which `serve` reads when no --port is given.
-        where = "Alibaba FC custom runtime"
+        where = "an Alibaba FC custom runtime"
         port_args = ""
         runtime_hint = f"runtime {runtime.runtime_name}"
     else:
         where = (
-            "Tencent CloudBase HTTP function"
-            if platform == "cloudbase"
-            else "Tencent SCF web function"
+            "a CloudBase HTTP function" if platform == "cloudbase" else "a Tencent SCF web function"
         )
         port_args = f" --port {PORT}"
         runtime_hint = f"the {runtime.runtime_name} runtime"
     lines = [
         "#!/bin/bash",
-        f"# Start file of a {where}, written by `faas-bridge bootstrap`.",
+        f"# Start file of {where}, written by `faas-bridge bootstrap`.",
         f"# Serves {target} on 0.0.0.0 (the platform cannot reach 127.0.0.1), streaming intact.",
         "set -e",
         'cd "$(dirname "$0")"',
@@ -163,7 +161,8 @@ def deploy_instructions(platform: str, python: str = "3.10") -> str:
             "      command: [/code/bootstrap]\n"
             f"      port: {PORT}\n"
             "  For SSE, call it through an HTTP trigger; set the function timeout to the longest\n"
-            "  stream you serve.\n"
+            "  stream you serve. Browsers download pages from the default *.fcapp.run domain\n"
+            "  (FC adds Content-Disposition: attachment): bind a custom domain for them.\n"
         )
     elif platform == "cloudbase":
         steps = (
