@@ -12,11 +12,13 @@ from .errors import (
     UnknownEventError,
 )
 from .http import Request, Response
-from .options import FcCookieMode, Options
-from .platforms import PLATFORMS, Platform, detect, get_platform
+from .options import Options
+from .platforms import PLATFORMS, detect, get_platform
 
 if TYPE_CHECKING:
     from .lifespan import LifespanMode
+    from .options import FcCookieMode
+    from .platforms import Platform
 
 __all__ = ["Handler", "make_handler"]
 

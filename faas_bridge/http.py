@@ -7,12 +7,17 @@ Nothing here knows about a cloud or about WSGI/ASGI: the platform modules turn e
 
 from __future__ import annotations
 
-import binascii
-from base64 import b64decode, b64encode
-from collections.abc import Iterable, Mapping
-from typing import Any, Union
+from binascii import b2a_base64
+from collections.abc import Mapping
 
 from .errors import MalformedEventError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds of cold start; annotations only
+    from collections.abc import Iterable
+    from typing import Any, Union
+
+    HeaderValue = Union[str, list[str]]
 
 __all__ = [
     "Request",
@@ -20,7 +25,6 @@ __all__ = [
 ]
 
 HeaderList = list[tuple[str, str]]
-HeaderValue = Union[str, list[str]]
 
 # Characters left as they are when a decoded path is percent-encoded again.
 _PATH_SAFE = "/:@!$&'()*+,;="
@@ -72,7 +76,6 @@ class Request:
 
     def __init__(
         self,
-        *,
         method: str,
         path: str,
         raw_path: bytes,
@@ -141,9 +144,12 @@ def decode_body(body: object, base64_flag: object) -> bytes:
     if not isinstance(body, str):
         raise MalformedEventError(f"'body' must be a string, not {type(body).__name__}")
     if is_base64_flag(base64_flag):
+        from base64 import b64decode
+        from binascii import Error as BinasciiError
+
         try:
             return b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
+        except (BinasciiError, ValueError):
             raise MalformedEventError(
                 "'body' is flagged isBase64Encoded but is not valid base64"
             ) from None
@@ -199,28 +205,39 @@ def encode_query(params: object) -> bytes:
         raise MalformedEventError(
             f"query parameters must be an object, not {type(params).__name__}"
         )
-    from urllib.parse import quote
-
     parts: list[str] = []
     append = parts.append
     for key, value in params.items():
-        qkey = quote(key, safe=_QUERY_SAFE)
-        if isinstance(value, str):
-            append(f"{qkey}={quote(value, safe=_QUERY_SAFE)}")
+        if type(key) is not str:
+            raise MalformedEventError(f"a query parameter name is a {type(key).__name__}")
+        if not (key.isalnum() and key.isascii()):  # most names and values need no escaping
+            key = _quote_query(key)
+        if type(value) is str:
+            append(f"{key}={value if value.isalnum() and value.isascii() else _quote_query(value)}")
         elif value is True or value is None:
-            append(qkey)
-        elif isinstance(value, list):
+            append(key)
+        elif type(value) is list:
             for item in value:
                 if item is True or item is None:
-                    append(qkey)
+                    append(key)
+                elif type(item) is str and item.isalnum() and item.isascii():
+                    append(f"{key}={item}")
                 else:
-                    append(f"{qkey}={quote(_scalar(item, key), safe=_QUERY_SAFE)}")
+                    append(f"{key}={_quote_query(_scalar(item, key))}")
         else:
-            append(f"{qkey}={quote(_scalar(value, key), safe=_QUERY_SAFE)}")
+            append(f"{key}={_quote_query(_scalar(value, key))}")
     return "&".join(parts).encode("ascii")
 
 
-def _scalar(value: object, key: str) -> str:
+def _quote_query(text: str) -> str:
+    if text.isascii() and text.isalnum():  # most keys and values: nothing to escape
+        return text
+    from urllib.parse import quote
+
+    return quote(text, safe=_QUERY_SAFE)
+
+
+def _scalar(value: object, key: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -236,8 +253,15 @@ def header_pairs(headers: object) -> HeaderList:
         return []
     if not isinstance(headers, Mapping):
         raise MalformedEventError(f"'headers' must be an object, not {type(headers).__name__}")
+    for name, value in headers.items():
+        if type(value) is not str or type(name) is not str:
+            break
+    else:
+        return list(headers.items())  # the usual case: a flat object of strings
     pairs: HeaderList = []
     for name, value in headers.items():
+        if type(name) is not str:
+            raise MalformedEventError(f"a header name is a {type(name).__name__}")
         if isinstance(value, str):
             pairs.append((name, value))
         elif isinstance(value, list):
@@ -255,12 +279,20 @@ def _header_value(value: object, name: str) -> str:
     raise MalformedEventError(f"header {name!r} has a value of type {type(value).__name__}")
 
 
-def get_header(headers: Mapping[str, Any], lower_name: str) -> str | None:
-    """A header value by lower-case name from an event's headers object (any key case)."""
+def get_header(
+    headers: Mapping[str, Any], lower_name: str, canonical_name: str | None = None
+) -> str | None:
+    """A header value by lower-case name from an event's headers object (any key case).
+
+    The lower-case and ``canonical_name`` spellings are tried directly before a scan.
+    """
     value = headers.get(lower_name)
+    if value is None and canonical_name is not None:
+        value = headers.get(canonical_name)
     if value is None:
+        size = len(lower_name)
         for name, candidate in headers.items():
-            if name.lower() == lower_name:
+            if len(name) == size and name.lower() == lower_name:
                 value = candidate
                 break
         else:
@@ -333,13 +365,13 @@ def encode_body(response: Response, extra_text_types: frozenset[str]) -> tuple[s
         if lower == "content-type":
             content_type = value
         elif lower == "content-encoding" and value.strip().lower() not in ("", "identity"):
-            return b64encode(body).decode("ascii"), True
+            return b2a_base64(body, newline=False).decode("ascii"), True
     if content_type is not None and is_text_type(content_type, extra_text_types):
         try:
             return body.decode("utf-8"), False
         except UnicodeDecodeError:
             pass
-    return b64encode(body).decode("ascii"), True
+    return b2a_base64(body, newline=False).decode("ascii"), True
 
 
 def fold_headers(headers: Iterable[tuple[str, str]]) -> dict[str, HeaderValue]:

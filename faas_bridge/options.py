@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Literal
-
 from .errors import ConfigurationError
 
-__all__ = ["FcCookieMode", "Options"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds of cold start; annotations only
+    from collections.abc import Iterable
+    from typing import Literal
 
-FcCookieMode = Literal["vary-case", "join", "first", "last"]
+    FcCookieMode = Literal["vary-case", "join", "first", "last"]
+
+__all__ = ["Options"]
+
 _FC_COOKIE_MODES = ("vary-case", "join", "first", "last")
 
 

@@ -4,23 +4,27 @@ response collected into a :class:`Response`. Knows nothing about clouds."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
 from io import BytesIO
-from types import TracebackType
-from typing import Any, Callable, Optional
 
 from .errors import AppResponseError
 from .http import HeaderList, Request, Response
 
-__all__ = ["WSGIApp", "WsgiRunner", "build_environ", "wsgi_str"]
+__all__ = ["WsgiRunner", "build_environ", "wsgi_str"]
 
-ExcInfo = tuple[type[BaseException], BaseException, Optional[TracebackType]]
-StartResponse = Callable[..., Callable[[bytes], object]]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds of cold start; annotations only
+    from collections.abc import Iterable
+    from types import TracebackType
+    from typing import Any, Callable, Optional
+
+    ExcInfo = tuple[type[BaseException], BaseException, Optional[TracebackType]]
+    StartResponse = Callable[..., Callable[[bytes], object]]
+    WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 # Header name -> environ key, filled as names are seen (they repeat across calls).
 _ENVIRON_KEYS: dict[str, str] = {}
 _ENVIRON_KEYS_MAX = 2048
+_BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
 def _environ_key(name: str) -> str:
@@ -45,10 +49,12 @@ def build_environ(request: Request) -> dict[str, Any]:
     """The WSGI environ for a request, as gunicorn would build it from the same HTTP."""
     body = request.body
     server_name, server_port = request.server
+    root_path = request.root_path
+    path = request.path
     environ: dict[str, Any] = {
         "REQUEST_METHOD": request.method,
-        "SCRIPT_NAME": wsgi_str(request.root_path),
-        "PATH_INFO": wsgi_str(request.path),
+        "SCRIPT_NAME": root_path if root_path.isascii() else wsgi_str(root_path),
+        "PATH_INFO": path if path.isascii() else wsgi_str(path),
         "QUERY_STRING": request.query_string.decode("latin-1"),
         "SERVER_NAME": server_name,
         "SERVER_PORT": str(server_port),
@@ -68,18 +74,25 @@ def build_environ(request: Request) -> dict[str, Any]:
     }
     if request.client is not None:
         environ["REMOTE_ADDR"] = request.client[0]
-    for name, value in request.headers:
-        key = _environ_key(name)
-        if key == "CONTENT_LENGTH":
-            continue  # set from the body below: gateways' copies can be stale
+    keys = _ENVIRON_KEYS
+    headers = request.headers
+    converted = {keys.get(name) or _environ_key(name): value for name, value in headers}
+    if len(converted) == len(headers) and all(map(str.isascii, converted.values())):
+        environ.update(converted)  # the usual case: no repeated names, ASCII values
+        headers = []
+    for name, value in headers:
+        key = keys.get(name) or _environ_key(name)
         if not value.isascii():
             value = value.encode("utf-8", "surrogateescape").decode("latin-1")
-        previous = environ.get(key)
-        if previous is not None:
+        if key in environ:  # a repeated header (or a clash with CONTENT_LENGTH, reset below)
+            previous = environ[key]
             value = f"{previous}; {value}" if key == "HTTP_COOKIE" else f"{previous},{value}"
         environ[key] = value
-    if body or request.method not in ("GET", "HEAD", "OPTIONS", "DELETE"):
+    # The body's real length: gateways' copies of Content-Length can be stale.
+    if body or request.method not in _BODYLESS_METHODS:
         environ["CONTENT_LENGTH"] = str(len(body))
+    elif "CONTENT_LENGTH" in environ:
+        del environ["CONTENT_LENGTH"]
     return environ
 
 
@@ -119,12 +132,20 @@ class _Collector:
             self.chunks.append(data)
 
 
+_STATUS_CODES: dict[str, int] = {}
+
+
 def _status_code(status: object) -> int:
+    known = _STATUS_CODES.get(status) if type(status) is str else None
+    if known is not None:
+        return known
     if isinstance(status, str) and (len(status) == 3 or status[3:4] == " "):
-        code = status[:3]
-        if code.isdigit():
-            value = int(code)
+        digits = status[:3]
+        if digits.isdigit():
+            value = int(digits)
             if 100 <= value <= 599:
+                if len(_STATUS_CODES) < 512:
+                    _STATUS_CODES[status] = value
                 return value
     raise AppResponseError(f"invalid WSGI status {status!r}")
 

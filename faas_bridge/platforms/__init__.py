@@ -6,31 +6,34 @@ platform means adding a module here and to :data:`PLATFORMS`, nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
-
 from ..errors import ConfigurationError
-from ..http import Request, Response
-from ..options import Options
 from . import alibaba_fc, cloudbase, tencent_apigw, tencent_url
 
-__all__ = ["PLATFORMS", "Platform", "detect", "get_platform"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds of cold start; the protocol is for mypy only
+    from collections.abc import Mapping
+    from typing import Any, Protocol
+
+    from ..http import Request, Response
+    from ..options import Options
+
+    class Platform(Protocol):
+        """What a platform module provides."""
+
+        NAME: str
+        SIGNATURE: str  # the keys matches() looks for, for error messages
+
+        def matches(self, event: Mapping[str, Any]) -> bool:
+            """Whether this decoded event is this platform's HTTP event (cheap key checks)."""
+
+        def parse(self, event: Mapping[str, Any], context: Any, options: Options) -> Request:
+            """The request an event carries; MalformedEventError when a field is unusable."""
+
+        def render(self, response: Response, options: Options) -> dict[str, Any]:
+            """The value the handler returns to the platform for this response."""
 
 
-class Platform(Protocol):
-    """What a platform module provides."""
-
-    NAME: str
-    SIGNATURE: str  # the keys matches() looks for, for error messages
-
-    def matches(self, event: Mapping[str, Any]) -> bool:
-        """Whether this decoded event is one of this platform's HTTP events (cheap key checks)."""
-
-    def parse(self, event: Mapping[str, Any], context: Any, options: Options) -> Request:
-        """The request an event carries; MalformedEventError when a field is unusable."""
-
-    def render(self, response: Response, options: Options) -> dict[str, Any]:
-        """The value the handler returns to the platform for this response."""
+__all__ = ["PLATFORMS", "detect", "get_platform"]
 
 
 # Detection order: most specific first. CloudBase events look like API Gateway ones with an
@@ -41,11 +44,23 @@ PLATFORMS: dict[str, Platform] = {platform.NAME: platform for platform in _DETEC
 
 
 def detect(event: Mapping[str, Any]) -> Platform | None:
-    """The platform whose HTTP event this is, or None."""
-    for platform in _DETECTION_ORDER:
-        if platform.matches(event):
-            return platform
-    return None
+    """The platform whose HTTP event this is, or None.
+
+    The same answer as the first of ``_DETECTION_ORDER`` whose ``matches`` accepts the
+    event (a test holds them together), as one decision tree: this runs on every call.
+    """
+    if "rawPath" in event and "requestContext" in event:
+        return alibaba_fc
+    if "httpMethod" not in event:
+        return None
+    if "requestContext" not in event:
+        return tencent_url if "path" in event else None
+    request_context = event["requestContext"]
+    if type(request_context) is dict and "envId" in request_context:
+        return cloudbase
+    if cloudbase.matches(event):  # another Mapping type
+        return cloudbase
+    return tencent_apigw
 
 
 def get_platform(name: str) -> Platform:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from ..errors import MalformedEventError
 from ..http import HeaderList, Request, split_path, strip_base_path
 from ..options import Options
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def require_method(value: object) -> str:
@@ -17,6 +20,8 @@ def require_method(value: object) -> str:
 
 
 def require_mapping(value: object, field: str) -> Mapping[str, Any]:
+    if type(value) is dict:
+        return value
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -28,7 +33,10 @@ def context_value(context: Any, name: str) -> str | None:
     """A string field of a platform context, whether it is a dict (Tencent) or an object (FC)."""
     if context is None:
         return None
-    value = context.get(name) if isinstance(context, Mapping) else getattr(context, name, None)
+    if type(context) is dict or isinstance(context, Mapping):
+        value = context.get(name)
+    else:
+        value = getattr(context, name, None)
     return value if isinstance(value, str) and value else None
 
 
@@ -60,19 +68,19 @@ def make_request(
     if stage_root:
         root_path = stage_root + root_path
         raw_path = stage_root.encode("utf-8") + raw_path
-    return Request(
-        method=method,
-        path=decoded,
-        raw_path=raw_path,
-        query_string=query_string,
-        headers=headers,
-        body=body,
-        scheme=scheme,
-        server=server,
-        client=(client_ip, 0) if client_ip else None,
-        root_path=root_path,
-        request_id=request_id or "",
-        event=event,
-        context=context,
-        platform=platform,
+    return Request(  # positional: this runs on every call, keywords cost ~5% of it
+        method,
+        decoded,
+        raw_path,
+        query_string,
+        headers,
+        body,
+        scheme,
+        server,
+        (client_ip, 0) if client_ip else None,
+        root_path,
+        request_id or "",
+        event,
+        context,
+        platform,
     )

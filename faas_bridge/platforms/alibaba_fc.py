@@ -14,7 +14,6 @@ to several cookies (see :data:`~faas_bridge.options.FcCookieMode`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from ..http import (
     Request,
@@ -29,8 +28,14 @@ from ..http import (
     scheme_from,
     server_from_host,
 )
-from ..options import FcCookieMode, Options
+from ..options import Options
 from ._common import context_value, make_request, require_mapping, require_method
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..options import FcCookieMode
 
 NAME = "alibaba_fc"
 SIGNATURE = "rawPath and requestContext (FC 3.0 HTTP trigger)"
@@ -44,11 +49,14 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
     raw_headers = require_mapping(event.get("headers"), "headers")
     request_context = require_mapping(event.get("requestContext"), "requestContext")
     http = require_mapping(request_context.get("http"), "requestContext.http")
-    scheme = scheme_from(get_header(raw_headers, "x-forwarded-proto"))
-    host = get_header(raw_headers, "host") or request_context.get("domainName")
+    scheme = scheme_from(get_header(raw_headers, "x-forwarded-proto", "X-Forwarded-Proto"))
+    host = get_header(raw_headers, "host", "Host") or request_context.get("domainName")
     client_ip = http.get("sourceIp")
     if options.trust_forwarded_for:
-        client_ip = first_forwarded_for(get_header(raw_headers, "x-forwarded-for")) or client_ip
+        client_ip = (
+            first_forwarded_for(get_header(raw_headers, "x-forwarded-for", "X-Forwarded-For"))
+            or client_ip
+        )
     request_id = request_context.get("requestId")
     if not isinstance(request_id, str) or not request_id:
         request_id = context_value(context, "request_id")

@@ -10,7 +10,6 @@ lists for repeated headers as on SCF.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from ..http import (
     Request,
@@ -26,6 +25,10 @@ from ..http import (
 from ..options import Options
 from . import tencent_apigw
 from ._common import context_value, make_request, require_mapping, require_method
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME = "cloudbase"
 SIGNATURE = "httpMethod and requestContext.envId"

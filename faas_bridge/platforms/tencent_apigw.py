@@ -10,7 +10,6 @@ dict; a header sent several times is a list of strings.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from ..http import (
     Request,
@@ -27,6 +26,10 @@ from ..http import (
 )
 from ..options import Options
 from ._common import context_value, make_request, require_mapping, require_method
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME = "tencent_apigw"
 SIGNATURE = "httpMethod and requestContext"

@@ -9,7 +9,6 @@ The response uses the same integrated-response shape as API Gateway.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from ..http import (
     Request,
@@ -25,6 +24,10 @@ from ..http import (
 from ..options import Options
 from . import tencent_apigw
 from ._common import context_value, make_request, require_mapping, require_method
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME = "tencent_url"
 SIGNATURE = "httpMethod and path, without requestContext"
