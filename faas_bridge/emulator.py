@@ -1,0 +1,512 @@
+"""A local gateway: real HTTP in, the platform's event to the handler, the gateway's answer out.
+
+``faas-bridge emulate`` serves :class:`Emulator`, a small ASGI app, with uvicorn. For every
+request it does what the platform's gateway does in front of an event function:
+
+1. reads the whole body, refusing one above the platform's request limit (413);
+2. builds the event with :func:`faas_bridge.testing.build_event` and the context with
+   :func:`~faas_bridge.testing.build_context`, so the emulator and the test toolkit share one
+   description of each wire format;
+3. calls ``handler(event, context)`` in a worker thread, at most ``timeout`` seconds;
+4. decodes the return with :func:`~faas_bridge.testing.parse_response` (list-valued headers
+   become repeated headers, base64 bodies are decoded, plain strings and objects get the
+   platform's defaults) and sends it; a return the gateway would reject gets the gateway's own
+   error, e.g. Tencent API Gateway's ``403 {"errno":403,"error":"Invalid scf response
+   format..."}``.
+
+The I/O-free half (:class:`Gateway`: request to event, return to reply, the gateway's error
+replies) is separate from the ASGI half (:class:`Emulator`: reading, the worker thread, the
+timeout, the access log), so the rules can be tested with plain values.
+
+Emulated behaviour, not the clouds' exact bytes: apart from Tencent's documented 403 body,
+the error replies (404 outside the base path, 413, 502, 504) follow each platform's style and
+say ``emulated`` in an ``x-faas-bridge-emulated`` header, naming the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+import uuid
+from collections.abc import Awaitable, Iterable, Mapping, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, NamedTuple, TextIO
+from urllib.parse import quote, unquote
+
+from .errors import ConfigurationError
+from .http import strip_base_path
+from .options import normalise_base_path
+from .testing import (
+    PLATFORM_NAMES,
+    InvalidResponseError,
+    build_context,
+    build_event,
+    parse_response,
+)
+from .web import is_credential_header
+
+__all__ = [
+    "DEFAULT_STAGE_HOST",
+    "REQUEST_LIMITS",
+    "RESPONSE_LIMITS",
+    "Emulator",
+    "EmulatorConfig",
+    "Gateway",
+    "Reply",
+    "default_timeout",
+    "redact",
+]
+
+MIB = 1024 * 1024
+# The largest request body each gateway accepts (Tencent API Gateway and function URLs, and
+# CloudBase, which runs on SCF: 6 MB; Alibaba FC synchronous HTTP invocations: 32 MB).
+REQUEST_LIMITS: dict[str, int] = {
+    "tencent_apigw": 6 * MIB,
+    "tencent_url": 6 * MIB,
+    "cloudbase": 6 * MIB,
+    "alibaba_fc": 32 * MIB,
+}
+# The largest return value (its JSON, base64 bodies included): SCF's 6 MB response limit,
+# which CloudBase shares; FC's is taken as its 32 MB request limit (unverified).
+RESPONSE_LIMITS: dict[str, int] = {
+    "tencent_apigw": 6 * MIB,
+    "tencent_url": 6 * MIB,
+    "cloudbase": 6 * MIB,
+    "alibaba_fc": 32 * MIB,
+}
+# The Host of requests under /<stage>/ on tencent_apigw: a default domain, so the handler
+# puts the stage in front of the app's URLs as it does in the cloud.
+DEFAULT_STAGE_HOST = "service-emulated-1250000000.gz.apigw.tencentcs.com"
+# The response header gateways use for their request id.
+REQUEST_ID_HEADERS: dict[str, str] = {
+    "tencent_apigw": "X-Api-RequestId",
+    "tencent_url": "X-Scf-Request-Id",
+    "cloudbase": "X-Cloudbase-Request-Id",
+    "alibaba_fc": "X-Fc-Request-Id",
+}
+TENCENT_INVALID_RESPONSE = (
+    b'{"errno":403,"error":"Invalid scf response format. please check your scf response format."}'
+)
+# Hop-by-hop request headers: a gateway does not forward them.
+_HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "upgrade"})
+# Response headers the gateway writes itself.
+_FRAMING = frozenset({"content-length", "transfer-encoding", "connection"})
+_NO_BODY_STATUSES = frozenset({204, 304})
+_SHOWN_CHARS = 1000  # longer strings are cut in --show-events output
+REDACTED = "<redacted>"
+
+access_logger = logging.getLogger("faas_bridge.access")
+logger = logging.getLogger("faas_bridge.emulator")
+
+
+def default_timeout(platform: str) -> float:
+    """The handler timeout when none is given: the time limit of the toolkit's context for
+    ``platform`` (3 s, SCF's default, on Tencent and CloudBase; 60 s on Alibaba FC)."""
+    context = build_context(platform)
+    if isinstance(context, dict):
+        return float(context["time_limit_in_ms"]) / 1000
+    return float(context.function.timeout)
+
+
+class EmulatorConfig(NamedTuple):
+    """How the emulated gateway behaves (the ``faas-bridge emulate`` flags)."""
+
+    platform: str
+    stage: str = "release"
+    base_path: str = ""
+    timeout: float | None = None  # None: default_timeout(platform)
+    show_events: bool = False
+    fc_default_domain: bool = False  # FC's *.fcapp.run forces Content-Disposition: attachment
+
+
+class Reply(NamedTuple):
+    """An HTTP response as the gateway sends it. ``emulated`` names an error the gateway
+    produced itself (``None`` for the function's own response)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    emulated: str | None = None
+
+
+class Invocation(NamedTuple):
+    """What one request becomes: the event and context the handler is called with."""
+
+    event: Any
+    context: Any
+    request_id: str
+    stage_host: bool  # the event carries DEFAULT_STAGE_HOST instead of the client's Host
+
+
+class Gateway:
+    """The gateway's rules without I/O: :meth:`invocation` turns an HTTP request into the
+    platform's event, :meth:`reply` turns the handler's return into the HTTP response."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        if config.platform not in PLATFORM_NAMES:
+            raise ConfigurationError(
+                f"unknown platform {config.platform!r}; expected one of: "
+                + ", ".join(PLATFORM_NAMES)
+            )
+        if config.fc_default_domain and config.platform != "alibaba_fc":
+            raise ConfigurationError("the FC default-domain quirk applies to alibaba_fc only")
+        timeout = default_timeout(config.platform) if config.timeout is None else config.timeout
+        if not timeout > 0:
+            raise ConfigurationError(f"the timeout must be positive, not {timeout}")
+        self.config = config._replace(
+            timeout=timeout,
+            stage=config.stage.strip("/"),
+            base_path=normalise_base_path(config.base_path),
+        )
+        self.platform = config.platform
+        self.timeout: float = timeout
+        self.request_limit = REQUEST_LIMITS[config.platform]
+        self.response_limit = RESPONSE_LIMITS[config.platform]
+
+    # --- request -> event -----------------------------------------------------------------
+
+    def invocation(
+        self,
+        method: str,
+        raw_path: bytes,
+        query_string: bytes,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        client_ip: str,
+    ) -> Invocation | None:
+        """The event and context for one request, or ``None`` when the path lies outside
+        the base path (the gateway answers 404 without calling the function)."""
+        path = quote(raw_path, safe="/%:@!$&'()*+,;=~")  # ASCII, percent-encoded
+        pairs = [(n, v) for n, v in headers if n.lower() not in _HOP_BY_HOP]
+        stage_host = False
+        if self.platform == "tencent_apigw" and self.config.stage:
+            below = strip_base_path(path, "/" + self.config.stage)
+            if below is not None:  # /release/x as on the default domain
+                path, stage_host = below or "/", True
+        if self.config.base_path and strip_base_path(unquote(path), self.config.base_path) is None:
+            return None
+        scheme_header = "x-api-scheme" if self.platform == "tencent_apigw" else "x-forwarded-proto"
+        pairs = [(n, v) for n, v in pairs if n.lower() != scheme_header]
+        pairs.append((scheme_header, "https" if stage_host else "http"))
+        if stage_host:
+            pairs = [(n, v) for n, v in pairs if n.lower() != "host"]
+        request_id = str(uuid.uuid4())
+        event = build_event(
+            self.platform,
+            method,
+            path,
+            query=query_string.decode("utf-8", "replace"),
+            headers=pairs,
+            body=body,
+            client_ip=client_ip,
+            host=DEFAULT_STAGE_HOST if stage_host else None,
+            stage=self.config.stage or "release",
+            request_id=request_id,
+        )
+        return Invocation(event, self._context(request_id), request_id, stage_host)
+
+    def _context(self, request_id: str) -> Any:
+        if self.platform == "alibaba_fc":
+            context = build_context(self.platform, request_id=request_id)
+            context.function.timeout = math.ceil(self.timeout)
+            return context
+        limit_ms = round(self.timeout * 1000)
+        return build_context(self.platform, request_id=request_id, time_limit_in_ms=limit_ms)
+
+    # --- return -> response ---------------------------------------------------------------
+
+    def reply(self, returned: Any, *, local_origin: str = "", stage_host: bool = False) -> Reply:
+        """The HTTP response the gateway sends for the handler's return value.
+
+        ``local_origin`` (``http://127.0.0.1:8000``) replaces the emulated default domain in an
+        absolute ``Location``, so redirects of requests under ``/<stage>/`` stay local.
+        """
+        size = _return_size(returned)
+        if size > self.response_limit:
+            return self.error(
+                "response_too_large",
+                f"the function returned {size} bytes; {self.platform} allows "
+                f"{_megabytes(self.response_limit)} (measured as the return value's JSON)",
+            )
+        try:
+            response = parse_response(self.platform, returned)
+        except InvalidResponseError as exc:
+            return self.error("invalid_response", str(exc))
+        headers = [(n, v) for n, v in response.headers.items() if n.lower() not in _FRAMING]
+        if stage_host and local_origin:
+            headers = [_localise(n, v, local_origin) for n, v in headers]
+        if self.config.fc_default_domain:
+            headers = [(n, v) for n, v in headers if n.lower() != "content-disposition"]
+            headers.append(("Content-Disposition", "attachment"))
+        return Reply(response.status_code, headers, response.content)
+
+    def error(self, kind: str, reason: str) -> Reply:
+        """The reply the gateway itself gives for ``kind``: ``not_found`` (outside the base
+        path), ``request_too_large``, ``response_too_large``, ``invalid_response``,
+        ``function_error`` (the handler raised) or ``timeout``."""
+        status = _ERROR_STATUS[kind]
+        if kind == "invalid_response" and self.platform == "tencent_apigw":
+            status, body = 403, TENCENT_INVALID_RESPONSE
+        elif self.platform == "alibaba_fc":
+            body = _json({"ErrorCode": _FC_ERROR_CODES[kind], "ErrorMessage": reason})
+        else:
+            body = _json({"errno": status, "error": reason})
+        headers = [
+            ("Content-Type", "application/json"),
+            ("x-faas-bridge-emulated", f"{kind}; {_header_safe(reason)}"),
+        ]
+        return Reply(status, headers, body, kind)
+
+
+_ERROR_STATUS = {
+    "not_found": 404,
+    "request_too_large": 413,
+    "invalid_response": 502,
+    "response_too_large": 502,
+    "function_error": 502,
+    "timeout": 504,
+}
+_FC_ERROR_CODES = {
+    "not_found": "PathNotFound",
+    "request_too_large": "RequestEntityTooLarge",
+    "invalid_response": "InvalidFunctionResponse",
+    "response_too_large": "FunctionResponseTooLarge",
+    "function_error": "UnhandledInvocationError",
+    "timeout": "FunctionTimeout",
+}
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def _header_safe(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat.encode("ascii", "replace").decode("ascii")[:300]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size // MIB} MB ({size} bytes)"
+
+
+def _return_size(returned: Any) -> int:
+    if isinstance(returned, (bytes, bytearray)):
+        return len(returned)
+    try:
+        return len(json.dumps(returned, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        return 0  # parse_response names what cannot be serialised
+
+
+def _localise(name: str, value: str, local_origin: str) -> tuple[str, str]:
+    if name.lower() == "location":
+        for scheme in ("https://", "http://"):
+            prefix = scheme + DEFAULT_STAGE_HOST
+            if value.startswith(prefix) and value[len(prefix) : len(prefix) + 1] in ("", "/"):
+                return name, local_origin + value[len(prefix) :]
+    return name, value
+
+
+# --- --show-events ------------------------------------------------------------------------
+
+
+def redact(value: Any) -> Any:
+    """``value`` with credential headers (at any depth) replaced and long strings cut, for
+    printing: ``X-Cloudbase-Context``, ``x-fc-access-key-*``, ``x-fc-security-token``,
+    ``X-Scf-Secret-*``, ``X-Scf-Session-Token``."""
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED if isinstance(key, str) and is_credential_header(key) else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [redact(item) for item in value]
+    if isinstance(value, str) and len(value) > _SHOWN_CHARS:
+        return f"{value[:_SHOWN_CHARS]}... ({len(value) - _SHOWN_CHARS} more characters)"
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return redact(json.loads(value))
+        except ValueError:
+            return f"<{len(value)} bytes>"
+    return value
+
+
+def _show(out: TextIO, title: str, value: Any) -> None:
+    text = json.dumps(redact(value), ensure_ascii=False, indent=2, default=repr)
+    out.write(f"--- {title}\n{text}\n")
+    out.flush()
+
+
+# --- the ASGI app -------------------------------------------------------------------------
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Handler = Callable[[Any, Any], Any]
+
+
+class Emulator:
+    """An ASGI app that answers every HTTP request the way the platform's gateway would,
+    calling ``handler(event, context)`` in one of ``workers`` threads.
+
+    A handler still running at the timeout is answered 504 and left to finish in its thread
+    (a thread cannot be stopped; the platform would end the whole instance).
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        config: EmulatorConfig,
+        *,
+        workers: int = 8,
+        out: TextIO | None = None,
+    ) -> None:
+        self.handler = handler
+        self.gateway = Gateway(config)
+        self.config = self.gateway.config
+        self.workers = workers
+        self.out = out
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._executor is not None:
+                    self._executor.shutdown(wait=False)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        method: str = scope["method"]
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        query_string: bytes = scope.get("query_string", b"")
+        headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope["headers"]]
+        client = scope.get("client")
+        client_ip = client[0] if client else "127.0.0.1"
+        body = await self._read_body(receive)
+        request_id = "-"
+        if body is None:
+            limit = _megabytes(self.gateway.request_limit)
+            reply = self.gateway.error(
+                "request_too_large",
+                f"the request body is larger than {self.gateway.platform}'s limit of {limit}",
+            )
+        else:
+            invocation = self.gateway.invocation(
+                method, raw_path, query_string, headers, body, client_ip
+            )
+            if invocation is None:
+                reply = self.gateway.error(
+                    "not_found", f"no function is mounted here (base path {self.config.base_path})"
+                )
+            else:
+                request_id = invocation.request_id
+                reply = await self._invoke(invocation, _origin(scope, headers))
+        if reply.emulated and reply.emulated != "not_found":
+            logger.warning("request_id=%s: %s", request_id, _reason(reply))
+        sent = await _send_reply(send, reply, method, request_id, self.gateway.platform)
+        target = raw_path.decode("latin-1") + (
+            "?" + query_string.decode("latin-1") if query_string else ""
+        )
+        access_logger.info(
+            '%s "%s %s" %d %d %.1fms request_id=%s',
+            client_ip,
+            method,
+            target,
+            reply.status,
+            sent,
+            (time.perf_counter() - started) * 1000,
+            request_id,
+        )
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole request body, or ``None`` when it exceeds the limit (the rest is read
+        and dropped, so the client can finish sending and read the 413)."""
+        chunks: list[bytes] = []
+        size = 0
+        limit = self.gateway.request_limit
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size <= limit:
+                chunks.append(chunk)
+            elif chunks:
+                chunks = []
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks) if size <= limit else None
+
+    async def _invoke(self, invocation: Invocation, local_origin: str) -> Reply:
+        out = self.out
+        if self.config.show_events and out is not None:
+            _show(out, f"event {invocation.request_id} ({self.gateway.platform})", invocation.event)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="faas-handler")
+        future = self._executor.submit(self.handler, invocation.event, invocation.context)
+        try:
+            returned = await asyncio.wait_for(asyncio.wrap_future(future), self.gateway.timeout)
+        except asyncio.TimeoutError:
+            return self.gateway.error(
+                "timeout",
+                f"the function did not return within {self.gateway.timeout:g} s (--timeout)",
+            )
+        except Exception as exc:
+            logger.error("request_id=%s: the handler raised", invocation.request_id, exc_info=exc)
+            return self.gateway.error("function_error", f"the function raised {type(exc).__name__}")
+        if self.config.show_events and out is not None:
+            _show(out, f"returned {invocation.request_id}", returned)
+        return self.gateway.reply(
+            returned, local_origin=local_origin, stage_host=invocation.stage_host
+        )
+
+
+def _origin(scope: Scope, headers: list[tuple[str, str]]) -> str:
+    host = next((v for n, v in headers if n == "host"), "")
+    if not host:
+        server = scope.get("server")
+        host = f"{server[0]}:{server[1]}" if server else "127.0.0.1"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+def _reason(reply: Reply) -> str:
+    for name, value in reply.headers:
+        if name == "x-faas-bridge-emulated":
+            return value
+    return reply.emulated or ""
+
+
+async def _send_reply(send: Send, reply: Reply, method: str, request_id: str, platform: str) -> int:
+    """Send ``reply``; the number of body bytes sent."""
+    body = b"" if method == "HEAD" or reply.status in _NO_BODY_STATUSES else reply.body
+    headers = [(_latin1(n), _latin1(v)) for n, v in reply.headers]
+    if request_id != "-":
+        headers.append((REQUEST_ID_HEADERS[platform].lower().encode(), request_id.encode()))
+    if method != "HEAD" and reply.status not in _NO_BODY_STATUSES and reply.status >= 200:
+        headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    return len(body)
+
+
+def _latin1(text: str) -> bytes:
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
