@@ -26,13 +26,14 @@ say ``emulated`` in an ``x-faas-bridge-emulated`` header, naming the reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Iterable, Mapping, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, NamedTuple, TextIO
 from urllib.parse import quote, unquote
 
@@ -239,8 +240,7 @@ class Gateway:
         if stage_host and local_origin:
             headers = [_localise(n, v, local_origin) for n, v in headers]
         if self.config.fc_default_domain:
-            headers = [(n, v) for n, v in headers if n.lower() != "content-disposition"]
-            headers.append(("Content-Disposition", "attachment"))
+            headers = _force_attachment(headers)
         return Reply(response.status_code, headers, response.content)
 
     def error(self, kind: str, reason: str) -> Reply:
@@ -280,7 +280,7 @@ _FC_ERROR_CODES = {
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _header_safe(text: str) -> str:
@@ -299,6 +299,16 @@ def _return_size(returned: Any) -> int:
         return len(json.dumps(returned, ensure_ascii=False).encode("utf-8"))
     except (TypeError, ValueError):
         return 0  # parse_response names what cannot be serialised
+
+
+def _force_attachment(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """FC's default domain makes browsers download every response: an app's own
+    ``attachment`` (with its filename) stays, anything else becomes ``attachment``."""
+    for name, value in headers:
+        if name.lower() == "content-disposition" and value.lower().startswith("attachment"):
+            return headers
+    kept = [(n, v) for n, v in headers if n.lower() != "content-disposition"]
+    return [*kept, ("Content-Disposition", "attachment")]
 
 
 def _localise(name: str, value: str, local_origin: str) -> tuple[str, str]:
@@ -349,45 +359,32 @@ Send = Callable[[Message], Awaitable[None]]
 Handler = Callable[[Any, Any], Any]
 
 
-class Emulator:
-    """An ASGI app that answers every HTTP request the way the platform's gateway would,
-    calling ``handler(event, context)`` in one of ``workers`` threads.
+class _Disconnected(Exception):
+    """The client went away before its request body was complete."""
 
-    A handler still running at the timeout is answered 504 and left to finish in its thread
-    (a thread cannot be stopped; the platform would end the whole instance).
+
+class Emulator:
+    """An ASGI app (HTTP only; serve it with lifespan off) that answers every request the
+    way the platform's gateway would, calling ``handler(event, context)`` in a thread of its
+    own, so requests overlap as they do across instances.
+
+    ``out`` receives the ``--show-events`` output. A handler still running at the timeout is
+    answered 504 and left to finish in its (daemon) thread: a thread cannot be stopped, where
+    the platform would end the whole instance.
     """
 
     def __init__(
-        self,
-        handler: Handler,
-        config: EmulatorConfig,
-        *,
-        workers: int = 8,
-        out: TextIO | None = None,
+        self, handler: Handler, config: EmulatorConfig, *, out: TextIO | None = None
     ) -> None:
         self.handler = handler
         self.gateway = Gateway(config)
         self.config = self.gateway.config
-        self.workers = workers
         self.out = out
-        self._executor: ThreadPoolExecutor | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-        elif scope["type"] == "http":
-            await self._http(scope, receive, send)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                if self._executor is not None:
-                    self._executor.shutdown(wait=False)
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        if scope["type"] == "http":
+            with contextlib.suppress(_Disconnected):
+                await self._http(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -442,7 +439,7 @@ class Emulator:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                raise _Disconnected
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size <= limit:
@@ -457,11 +454,8 @@ class Emulator:
         out = self.out
         if self.config.show_events and out is not None:
             _show(out, f"event {invocation.request_id} ({self.gateway.platform})", invocation.event)
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="faas-handler")
-        future = self._executor.submit(self.handler, invocation.event, invocation.context)
         try:
-            returned = await asyncio.wait_for(asyncio.wrap_future(future), self.gateway.timeout)
+            returned = await asyncio.wait_for(self._call(invocation), self.gateway.timeout)
         except asyncio.TimeoutError:
             return self.gateway.error(
                 "timeout",
@@ -475,6 +469,33 @@ class Emulator:
         return self.gateway.reply(
             returned, local_origin=local_origin, stage_host=invocation.stage_host
         )
+
+    def _call(self, invocation: Invocation) -> asyncio.Future[Any]:
+        """The handler's return (or exception), from a daemon thread of its own."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def settle(result: Any, error: BaseException | None) -> None:
+            if future.done():  # given up at the timeout
+                return
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+
+        def work() -> None:
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = self.handler(invocation.event, invocation.context)
+            except BaseException as exc:
+                error = exc
+            with contextlib.suppress(RuntimeError):  # the server stopped meanwhile
+                loop.call_soon_threadsafe(settle, result, error)
+
+        name = f"faas-handler-{invocation.request_id[:8]}"
+        threading.Thread(target=work, name=name, daemon=True).start()
+        return future
 
 
 def _origin(scope: Scope, headers: list[tuple[str, str]]) -> str:

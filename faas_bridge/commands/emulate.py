@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,  # the emulator logs each request with its request id
         proxy_headers=False,
         server_header=False,
-        lifespan="on",
+        lifespan="off",  # the handler runs an ASGI app's lifespan itself, as in the cloud
         ws="none",
         interface="asgi3",
     )
