@@ -22,7 +22,7 @@ from .errors import BridgeError
 __all__ = ["CliError", "main"]
 
 # Subcommand modules under faas_bridge.commands, in the order --help lists them.
-COMMANDS: tuple[str, ...] = ("invoke", "events", "serve", "emulate", "bootstrap")
+COMMANDS: tuple[str, ...] = ("invoke", "events", "serve", "emulate", "bootstrap", "package")
 
 EXIT_OK = 0
 EXIT_HANDLER_FAILED = 1

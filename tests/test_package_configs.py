@@ -1,0 +1,201 @@
+"""`faas-bridge package --configs`: serverless.yml, cloudbaserc.json and s.yaml."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from faas_bridge.cli import EXIT_USAGE, main
+from faas_bridge.deploy_configs import (
+    cloudbaserc_json,
+    function_name,
+    runtime_name,
+    s_yaml,
+    serverless_yml,
+    to_yaml,
+)
+
+PYTHONS = ("3.9", "3.10", "3.11", "3.12")
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_serverless_yml_names_the_handler_the_runtime_and_a_public_function_url(
+    python: str,
+) -> None:
+    config = yaml.safe_load(serverless_yml(name="shop", src="./shop", python=python))
+    assert config["component"] == "scf"
+    inputs = config["inputs"]
+    assert inputs["handler"] == "index.main_handler"
+    assert inputs["runtime"] == f"Python{python}"
+    assert inputs["src"] == {"src": "./shop"}
+    (event,) = inputs["events"]
+    assert event["http"]["parameters"]["authType"] == "NONE"
+    assert event["http"]["parameters"]["netConfig"]["enableExtranet"] is True
+
+
+def test_serverless_yml_api_gateway_trigger_uses_the_integrated_response() -> None:
+    text = serverless_yml(name="shop", src="./shop", python="3.10", trigger="apigw")
+    (event,) = yaml.safe_load(text)["inputs"]["events"]
+    (endpoint,) = event["apigw"]["parameters"]["endpoints"]
+    assert endpoint == {"path": "/", "method": "ANY", "function": {"isIntegratedResponse": True}}
+    assert event["apigw"]["parameters"]["environment"] == "release"
+
+
+def test_serverless_yml_for_a_web_function_has_no_handler() -> None:
+    inputs = yaml.safe_load(serverless_yml(name="shop", src="./shop", python="3.10", mode="web"))
+    assert inputs["inputs"]["type"] == "web"
+    assert "handler" not in inputs["inputs"]
+
+
+@pytest.mark.parametrize("python", PYTHONS)
+def test_cloudbaserc_names_the_function_its_runtime_and_its_http_path(python: str) -> None:
+    config = json.loads(
+        cloudbaserc_json(name="shop", python=python, env_id="env-1a2b", http_path="/shop")
+    )
+    assert config["envId"] == "env-1a2b"
+    (function,) = config["functions"]
+    assert function["name"] == "shop"
+    assert function["handler"] == "index.main"
+    assert function["runtime"] == f"Python{python}"
+    plugin = config["framework"]["plugins"]["function"]
+    assert plugin["use"] == "@cloudbase/framework-plugin-function"
+    assert plugin["inputs"]["functions"] == [function]
+    assert plugin["inputs"]["servicePaths"] == {"shop": "/shop"}
+
+
+@pytest.mark.parametrize("python", ["3.9", "3.10", "3.12"])
+def test_s_yaml_is_an_fc3_function_with_an_anonymous_http_trigger(python: str) -> None:
+    config = yaml.safe_load(s_yaml(name="shop", code="./shop.zip", python=python))
+    assert config["edition"] == "3.0.0"
+    resource = config["resources"]["shop"]
+    assert resource["component"] == "fc3"
+    props = resource["props"]
+    assert props["handler"] == "index.handler"
+    assert props["runtime"] == f"python{python}"
+    assert props["code"] == "./shop.zip"
+    (trigger,) = props["triggers"]
+    assert trigger["triggerType"] == "http"
+    assert trigger["triggerConfig"]["authType"] == "anonymous"
+    assert {"GET", "POST", "PUT", "DELETE"} <= set(trigger["triggerConfig"]["methods"])
+
+
+def test_s_yaml_for_a_web_function_is_a_custom_runtime_running_the_start_file() -> None:
+    props = yaml.safe_load(s_yaml(name="shop", code="./shop.zip", python="3.10", mode="web"))[
+        "resources"
+    ]["shop"]["props"]
+    assert props["runtime"] == "custom.debian10"
+    assert props["customRuntimeConfig"] == {"command": ["/code/bootstrap"], "port": 9000}
+
+
+def test_fc_has_no_python_3_11_runtime() -> None:
+    with pytest.raises(ValueError, match=r"no built-in Python 3\.11"):
+        runtime_name("alibaba", "3.11")
+    assert not runtime_name("tencent", "3.12").verified
+    assert runtime_name("tencent", "3.10").verified
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("flask_app", "flask_app"), ("my app!", "my-app"), ("3d", "fn-3d"), ("x" * 80, "x" * 60)],
+)
+def test_function_names_are_accepted_by_every_platform(text: str, name: str) -> None:
+    assert function_name(text) == name
+
+
+def test_the_yaml_writer_keeps_strings_that_look_like_other_types() -> None:
+    value: dict[str, Any] = {
+        "yes": "no",
+        "version": "3.0.0",
+        "on": ["true", "1", "", "a: b", "# not a comment", "$DEFAULT", "普洱"],
+        "empty": {},
+        "nested": [{"a": 1, "b": [True, None]}, [1, 2]],
+    }
+    assert yaml.safe_load(to_yaml(value)) == value
+
+
+# --- the CLI writes them beside the zip -----------------------------------------------------
+
+
+def _tiny_project(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "app.py").write_text(
+        "def app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n"
+    )
+    (folder / "requirements.txt").write_text("faas-bridge\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("platform", "config_name", "handler"),
+    [
+        ("tencent", "serverless.yml", "index.main_handler"),
+        ("cloudbase", "cloudbaserc.json", "index.main"),
+        ("alibaba", "s.yaml", "index.handler"),
+    ],
+)
+def test_configs_are_written_next_to_the_zip(
+    platform: str,
+    config_name: str,
+    handler: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    output = tmp_path / "dist" / "shop.zip"
+    args = [str(project), "--platform", platform, "--entry", "app:app", "-o", str(output)]
+    assert main(["package", *args, "--configs", "--env-id", "env-1"]) == 0
+    out = capsys.readouterr().out
+
+    config_path = output.parent / config_name
+    text = config_path.read_text()
+    config = json.loads(text) if config_name.endswith(".json") else yaml.safe_load(text)
+    assert handler in text
+    assert "3.10" in text
+    if platform == "alibaba":
+        code = config["resources"]["shop"]["props"]["code"]
+        assert (output.parent / code).resolve() == output.resolve()
+        assert not (output.parent / "shop").exists()
+    else:
+        unpacked = output.parent / "shop"
+        assert (unpacked / "index.py").is_file()
+        assert (unpacked / "faas_bridge" / "__init__.py").is_file()
+        if platform == "tencent":
+            assert config["inputs"]["src"]["src"] == "./shop"
+        else:
+            assert config["functionRoot"] == "."
+            assert config["functions"][0]["name"] == "shop"
+    deploy = {"tencent": "sls deploy", "cloudbase": "tcb framework deploy", "alibaba": "s deploy"}
+    assert f"&& {deploy[platform]}" in out
+
+
+def test_web_mode_configs_keep_the_start_file_executable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    (project / "requirements.txt").write_text("")
+    output = tmp_path / "dist" / "shop.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    # web mode installs the serve extra (uvicorn, gunicorn) with pip
+    assert main(["package", *args, "--mode", "web", "--configs"]) == 0
+    capsys.readouterr()
+    start = output.parent / "shop" / "scf_bootstrap"
+    assert os.access(start, os.X_OK)
+    assert yaml.safe_load((output.parent / "serverless.yml").read_text())["inputs"]["type"] == "web"
+
+
+def test_an_unpacked_folder_that_is_not_ours_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    output = tmp_path / "dist" / "shop.zip"
+    (output.parent / "shop").mkdir(parents=True)
+    (output.parent / "shop" / "notes.txt").write_text("mine")
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    assert main(["package", *args, "--configs"]) == EXIT_USAGE
+    assert "is not a package unpacked by faas-bridge" in capsys.readouterr().err
+    assert (output.parent / "shop" / "notes.txt").read_text() == "mine"
