@@ -93,8 +93,8 @@ TENCENT_INVALID_RESPONSE = (
 )
 # Hop-by-hop request headers: a gateway does not forward them.
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "upgrade"})
-# Response headers the gateway writes itself.
-_FRAMING = frozenset({"content-length", "transfer-encoding", "connection"})
+# Response headers the gateway writes itself (Content-Length too, except for HEAD).
+_FRAMING = frozenset({"transfer-encoding", "connection"})
 _NO_BODY_STATUSES = frozenset({204, 304})
 _SHOWN_CHARS = 1000  # longer strings are cut in --show-events output
 REDACTED = "<redacted>"
@@ -515,12 +515,15 @@ def _reason(reply: Reply) -> str:
 
 async def _send_reply(send: Send, reply: Reply, method: str, request_id: str, platform: str) -> int:
     """Send ``reply``; the number of body bytes sent."""
-    body = b"" if method == "HEAD" or reply.status in _NO_BODY_STATUSES else reply.body
+    no_body = reply.status in _NO_BODY_STATUSES
+    body = b"" if method == "HEAD" or no_body else reply.body
     headers = [(_latin1(n), _latin1(v)) for n, v in reply.headers]
+    if method != "HEAD":  # a HEAD response keeps the length the GET would have
+        headers = [(n, v) for n, v in headers if n.lower() != b"content-length"]
+        if not no_body:
+            headers.append((b"content-length", str(len(body)).encode()))
     if request_id != "-":
         headers.append((REQUEST_ID_HEADERS[platform].lower().encode(), request_id.encode()))
-    if method != "HEAD" and reply.status not in _NO_BODY_STATUSES and reply.status >= 200:
-        headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
     return len(body)

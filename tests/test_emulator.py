@@ -277,6 +277,10 @@ def test_binary_download_arrives_byte_for_byte(client: httpx.Client) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     assert response.content == PNG
+    head = client.head("/download")
+    assert head.status_code == 200
+    assert head.headers["content-length"] == str(len(PNG))
+    assert head.content == b""
 
 
 def test_cookies_both_ways(client: httpx.Client) -> None:
@@ -574,3 +578,15 @@ def test_redact_hides_credentials_at_any_depth_and_cuts_long_strings() -> None:
         "accept": "*/*",
     }
     assert shown["body"].endswith("(4000 more characters)")
+
+
+def test_fc_default_domain_keeps_an_apps_own_attachment() -> None:
+    gateway = Gateway(EmulatorConfig("alibaba_fc", fc_default_domain=True))
+    named = 'attachment; filename="report.csv"'
+    for given, expected in [(named, named), ("inline", "attachment"), (None, "attachment")]:
+        headers = {"Content-Type": "text/csv"}
+        if given:
+            headers["Content-Disposition"] = given
+        reply = gateway.reply({"statusCode": 200, "headers": headers, "body": "a,b"})
+        dispositions = [v for n, v in reply.headers if n.lower() == "content-disposition"]
+        assert dispositions == [expected]
