@@ -7,7 +7,7 @@ request it does what the platform's gateway does in front of an event function:
 2. builds the event with :func:`faas_bridge.testing.build_event` and the context with
    :func:`~faas_bridge.testing.build_context`, so the emulator and the test toolkit share one
    description of each wire format;
-3. calls ``handler(event, context)`` in a worker thread, at most ``timeout`` seconds;
+3. calls ``handler(event, context)`` in a thread of its own, at most ``timeout`` seconds;
 4. decodes the return with :func:`~faas_bridge.testing.parse_response` (list-valued headers
    become repeated headers, base64 bodies are decoded, plain strings and objects get the
    platform's defaults) and sends it; a return the gateway would reject gets the gateway's own
@@ -488,8 +488,10 @@ class Emulator:
             error: BaseException | None = None
             try:
                 result = self.handler(invocation.event, invocation.context)
-            except BaseException as exc:
+            except Exception as exc:
                 error = exc
+            except BaseException as exc:  # sys.exit() in a handler must not stop the server
+                error = RuntimeError(f"{type(exc).__name__}: {exc}")
             with contextlib.suppress(RuntimeError):  # the server stopped meanwhile
                 loop.call_soon_threadsafe(settle, result, error)
 
