@@ -201,7 +201,7 @@ def build_package(
         work = Path(temp)
         site = work / "site"
         site.mkdir()
-        if requirements:
+        if any(not argument.startswith("-") for argument in requirements):
             _pip_install(requirements, site, python, cwd=project, work=work)
         _tidy_site(site)
         generated = work / "generated"
@@ -367,13 +367,20 @@ def _requirements_file(path: Path, seen: set[Path]) -> list[str]:
                 f"{path}: editable requirement {line!r} cannot be installed into a package"
             )
         elif line.startswith("-"):
-            option, _, value = line.partition(" ")
-            arguments.append(option)
-            if value.strip():
-                arguments.append(value.strip())
+            arguments.append(_option_token(line))
         elif not _is_self(line):
             arguments.append(line)
     return arguments
+
+
+def _option_token(line: str) -> str:
+    """A requirements-file option line as one pip argument (``--index-url=URL``, ``-fDIR``),
+    so every argument that does not start with ``-`` is a requirement."""
+    option, _, value = line.partition(" ")
+    value = value.strip()
+    if not value or "=" in option:
+        return option
+    return f"{option}={value}" if option.startswith("--") else f"{option}{value}"
 
 
 def _logical_lines(text: str) -> Iterator[str]:

@@ -294,8 +294,7 @@ def test_requirements_come_from_requirements_txt_without_faas_bridge(tmp_path: P
     )
     assert read_requirements(tmp_path) == [
         "Flask>=2.2",
-        "--extra-index-url",
-        "https://example.invalid/simple",
+        "--extra-index-url=https://example.invalid/simple",
         "python-multipart>=0.0.9      ; python_version >= '3.9'",
     ]
 
@@ -306,6 +305,14 @@ def test_requirements_come_from_pyproject_dependencies(tmp_path: Path) -> None:
         '[project]\nname = "shop"\ndependencies = ["fastapi>=0.100", "faas-bridge"]\n'
     )
     assert read_requirements(tmp_path) == ["fastapi>=0.100"]
+
+
+def test_option_lines_alone_install_nothing(tmp_path: Path) -> None:
+    project = _tiny_project(tmp_path / "tiny", "-i https://example.invalid/simple\nfaas-bridge\n")
+    result = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "o.zip")
+    assert result.requirements == ["-ihttps://example.invalid/simple"]
+    with zipfile.ZipFile(result.path) as archive:
+        assert not [n for n in archive.namelist() if ".dist-info/" in n]
 
 
 # --- errors: one line, documented exit codes ------------------------------------------------
