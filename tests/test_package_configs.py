@@ -23,6 +23,14 @@ from faas_bridge.deploy_configs import (
 PYTHONS = ("3.9", "3.10", "3.11", "3.12")
 
 
+def test_the_command_offers_what_the_library_builds() -> None:
+    from faas_bridge import bootstrap, package
+
+    assert package.PLATFORMS == bootstrap.PLATFORMS
+    assert package.PYTHON_VERSIONS == PYTHONS == bootstrap.PYTHON_VERSIONS
+    assert package.MODES == ("event", "web")
+
+
 @pytest.mark.parametrize("python", PYTHONS)
 def test_serverless_yml_names_the_handler_the_runtime_and_a_public_function_url(
     python: str,

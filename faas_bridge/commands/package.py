@@ -24,7 +24,8 @@ installed for the target; 5 pip is missing."""
 
 
 def register(subparsers: Any) -> None:
-    from ..package import MODES, PLATFORMS, PYTHON_VERSIONS
+    # the light module's constants (equal to faas_bridge.package's), so --help stays fast
+    from ..bootstrap import PLATFORMS, PYTHON_VERSIONS
 
     parser = subparsers.add_parser(
         "package",
@@ -40,7 +41,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--mode",
         default="event",
-        choices=MODES,
+        choices=("event", "web"),
         help="event: index.py handlers (default); web: a web function started by its start file",
     )
     parser.add_argument(
