@@ -170,13 +170,10 @@ def build_package(
     _check_choice("mode", mode, MODES)
     project = _project_folder(project_dir)
     warnings: list[str] = []
-    if mode == "event" and platform == "alibaba":
+    if mode == "event":
         from .deploy_configs import runtime_name
 
-        try:
-            runtime_name(platform, python)
-        except ValueError as exc:
-            raise ProjectError(str(exc)) from exc
+        runtime_name(platform, python)  # ValueError where the platform has no such runtime
     has_index = (project / "index.py").is_file()
     if entry is not None:
         _check_entry(project, entry)
@@ -215,25 +212,12 @@ def build_package(
             target = entry if entry is not None else "index:main_handler"
             write_bootstrap(target, platform, python, generated)
 
-        entries: dict[str, PackageFile] = {}
-        for item in _tree_entries(site):
-            entries[item.arcname] = item
-        for item in _tree_entries(_faas_bridge_root(), prefix="faas_bridge/"):
-            entries[item.arcname] = item
-        shadowed = []
-        for item in collect_source(project, exclude=(out_path,)):
-            if item.arcname in entries and not item.arcname.startswith("faas_bridge/"):
-                shadowed.append(item.arcname)
-            if item.arcname.startswith("faas_bridge/"):
-                continue  # the installed faas_bridge is the one that ships
-            entries[item.arcname] = item
+        entries, shadowed = _gather(site, project, generated, out_path)
         if shadowed:
             warnings.append(
                 "project files replace installed ones: " + ", ".join(sorted(shadowed)[:5])
             )
-        for item in _tree_entries(generated):
-            entries[item.arcname] = item
-        unzipped = write_zip(out_path, entries.values())
+        unzipped = write_zip(out_path, entries)
 
     zipped = out_path.stat().st_size
     warnings.extend(_size_warnings(platform, zipped, unzipped))
@@ -249,6 +233,27 @@ def build_package(
         requirements=requirements,
         warnings=warnings,
     )
+
+
+def _gather(
+    site: Path, project: Path, generated: Path, out_path: Path
+) -> tuple[list[PackageFile], list[str]]:
+    """The zip's files, later layers replacing earlier ones: installed requirements, this
+    faas_bridge, the project's source (never its own ``faas_bridge/``), generated files.
+    Also returns the installed files the project's source replaced."""
+    entries = {item.arcname: item for item in _tree_entries(site)}
+    entries.update(
+        (item.arcname, item) for item in _tree_entries(_faas_bridge_root(), prefix="faas_bridge/")
+    )
+    shadowed = []
+    for item in collect_source(project, exclude=(out_path,)):
+        if item.arcname.startswith("faas_bridge/"):
+            continue  # the installed faas_bridge is the one that ships
+        if item.arcname in entries:
+            shadowed.append(item.arcname)
+        entries[item.arcname] = item
+    entries.update((item.arcname, item) for item in _tree_entries(generated))
+    return list(entries.values()), shadowed
 
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from faas_bridge.cli import EXIT_BAD_EVENT, EXIT_BAD_TARGET, main
+from faas_bridge.cli import EXIT_BAD_EVENT, EXIT_BAD_TARGET, EXIT_USAGE, main
 from faas_bridge.package import PackageResult, build_package, read_requirements
 from faas_bridge.testing import build_context, build_event, parse_response
 
@@ -388,7 +388,7 @@ def test_alibaba_has_no_python_3_11_event_runtime(
     project = _tiny_project(tmp_path / "tiny")
     args = [str(project), "--platform", "alibaba", "--python", "3.11", "--entry", "app:app"]
     code, err = _cli(args, capsys)
-    assert code == EXIT_BAD_TARGET
+    assert code == EXIT_USAGE
     assert "no built-in Python 3.11 runtime" in err
 
 
