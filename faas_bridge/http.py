@@ -30,6 +30,7 @@ HeaderList = list[tuple[str, str]]
 _PATH_SAFE = "/:@!$&'()*+,;="
 # Characters left as they are in query keys and values (RFC 3986 sub-delims minus & = +).
 _QUERY_SAFE = "/:@!$'()*,;?"
+_QUERY_PLAIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~" + _QUERY_SAFE
 
 # Media types whose bodies are sent as text when they decode as UTF-8.
 _TEXT_TYPES = frozenset(
@@ -55,14 +56,20 @@ class Request:
 
     ``path`` is the decoded path *below* ``root_path`` (``PATH_INFO`` semantics);
     ``raw_path`` is the whole public path, percent-encoded, as a client sent it.
+
+    ``headers`` may be given as a list of ``(name, value)`` pairs or, when the event's
+    headers object is already a flat ``dict`` of strings, as that dict: it is then kept in
+    ``header_map`` (runners read it without building pairs) and ``headers`` builds the pair
+    list on first use.
     """
 
     __slots__ = (
+        "_headers",
         "body",
         "client",
         "context",
         "event",
-        "headers",
+        "header_map",
         "method",
         "path",
         "platform",
@@ -80,7 +87,7 @@ class Request:
         path: str,
         raw_path: bytes,
         query_string: bytes,
-        headers: HeaderList,
+        headers: HeaderList | dict[str, str],
         body: bytes,
         scheme: str,
         server: tuple[str, int],
@@ -95,7 +102,12 @@ class Request:
         self.path = path
         self.raw_path = raw_path
         self.query_string = query_string
-        self.headers = headers
+        if type(headers) is dict:
+            self.header_map: dict[str, str] | None = headers
+            self._headers: HeaderList | None = None
+        else:
+            self.header_map = None
+            self._headers = headers  # type: ignore[assignment]  # a list, by elimination
         self.body = body
         self.scheme = scheme
         self.server = server
@@ -105,6 +117,19 @@ class Request:
         self.event = event
         self.context = context
         self.platform = platform
+
+    @property
+    def headers(self) -> HeaderList:
+        """The request headers as ``(name, value)`` pairs, order and repeats kept."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = list(self.header_map.items()) if self.header_map else []
+        return headers
+
+    @headers.setter
+    def headers(self, value: HeaderList) -> None:
+        self._headers = value
+        self.header_map = None
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.root_path}{self.path} via {self.platform}>"
@@ -159,6 +184,13 @@ def decode_body(body: object, base64_flag: object) -> bytes:
         raise MalformedEventError("'body' is not valid Unicode text") from None
 
 
+# Results of the pure string functions below, by argument: warm calls repeat the same paths,
+# hosts and schemes, and a dict lookup is far cheaper than redoing the work. Bounded.
+_MEMO_LIMIT = 1024
+_SPLIT_PATHS: dict[str, tuple[str, bytes]] = {}
+_SERVERS: dict[tuple[str | None, str], tuple[str, int]] = {}
+
+
 def split_path(path: object) -> tuple[str, bytes]:
     """``(decoded path, percent-encoded path bytes)`` from a path that may be either.
 
@@ -166,6 +198,17 @@ def split_path(path: object) -> tuple[str, bytes]:
     UTF-8 survive as surrogate escapes, so WSGI's ``PATH_INFO`` keeps them exactly); any
     other path is taken as already decoded.
     """
+    if type(path) is str:
+        known = _SPLIT_PATHS.get(path)
+        if known is None:
+            known = _split_path(path)
+            if len(_SPLIT_PATHS) < _MEMO_LIMIT:
+                _SPLIT_PATHS[path] = known
+        return known
+    return _split_path(path)
+
+
+def _split_path(path: object) -> tuple[str, bytes]:
     if not isinstance(path, str):
         raise MalformedEventError(f"'path' must be a string, not {type(path).__name__}")
     if not path.startswith("/"):
@@ -230,7 +273,7 @@ def encode_query(params: object) -> bytes:
 
 
 def _quote_query(text: str) -> str:
-    if text.isascii() and text.isalnum():  # most keys and values: nothing to escape
+    if text.isascii() and not text.strip(_QUERY_PLAIN):  # nothing to escape (C-speed test)
         return text
     from urllib.parse import quote
 
@@ -247,8 +290,12 @@ def _scalar(value: object, key: object) -> str:
     raise MalformedEventError(f"query parameter {key!r} has a value of type {type(value).__name__}")
 
 
-def header_pairs(headers: object) -> HeaderList:
-    """Header pairs from an event's ``headers`` object (values may be lists: repeated headers)."""
+def header_pairs(headers: object) -> HeaderList | dict[str, str]:
+    """The request headers of an event's ``headers`` object, for :class:`Request`.
+
+    A flat ``dict`` of strings (the usual case) is returned as it is; anything else becomes
+    a list of pairs, list values giving repeated headers.
+    """
     if not headers:
         return []
     if not isinstance(headers, Mapping):
@@ -257,7 +304,9 @@ def header_pairs(headers: object) -> HeaderList:
         if type(value) is not str or type(name) is not str:
             break
     else:
-        return list(headers.items())  # the usual case: a flat object of strings
+        if type(headers) is dict:
+            return headers
+        return list(headers.items())
     pairs: HeaderList = []
     for name, value in headers.items():
         if type(name) is not str:
@@ -304,6 +353,16 @@ def get_header(
 
 def server_from_host(host: str | None, scheme: str) -> tuple[str, int]:
     """``(SERVER_NAME, SERVER_PORT)`` from a Host header value."""
+    key = (host, scheme)
+    known = _SERVERS.get(key)
+    if known is None:
+        known = _server_from_host(host, scheme)
+        if len(_SERVERS) < _MEMO_LIMIT:
+            _SERVERS[key] = known
+    return known
+
+
+def _server_from_host(host: str | None, scheme: str) -> tuple[str, int]:
     default_port = 443 if scheme == "https" else 80
     if not host:
         return "localhost", default_port
@@ -319,6 +378,8 @@ def server_from_host(host: str | None, scheme: str) -> tuple[str, int]:
 
 def scheme_from(value: str | None) -> str:
     """The URL scheme from a forwarded-proto style header; these gateways default to https."""
+    if value == "https" or value == "http":
+        return value
     if value:
         value = value.split(",", 1)[0].strip().lower()
         if value in ("http", "https"):
@@ -338,8 +399,21 @@ def first_forwarded_for(value: str | None) -> str | None:
 # Response side
 
 
+_TEXT_TYPE_MEMO: dict[tuple[str, frozenset[str]], bool] = {}
+
+
 def is_text_type(content_type: str, extra: frozenset[str]) -> bool:
     """Whether a body of this Content-Type should be sent as text (when it is valid UTF-8)."""
+    key = (content_type, extra)
+    known = _TEXT_TYPE_MEMO.get(key)
+    if known is None:
+        known = _is_text_type(content_type, extra)
+        if len(_TEXT_TYPE_MEMO) < _MEMO_LIMIT:
+            _TEXT_TYPE_MEMO[key] = known
+    return known
+
+
+def _is_text_type(content_type: str, extra: frozenset[str]) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
     return (
         media_type.startswith("text/")

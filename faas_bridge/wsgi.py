@@ -27,6 +27,41 @@ _ENVIRON_KEYS_MAX = 2048
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
+# Header-name tuple -> environ keys, for requests whose names do not repeat: clients send
+# the same set of headers call after call, so the conversion is done once per set.
+_PLANS: dict[tuple[str, ...], tuple[str, ...]] = {}
+_ENVIRON_TEMPLATE: dict[str, Any] = {
+    "REQUEST_METHOD": "GET",
+    "SCRIPT_NAME": "",
+    "PATH_INFO": "/",
+    "QUERY_STRING": "",
+    "SERVER_NAME": "localhost",
+    "SERVER_PORT": "443",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "wsgi.version": (1, 0),
+    "wsgi.url_scheme": "https",
+    "wsgi.input": None,
+    "wsgi.input_terminated": True,
+    "wsgi.errors": None,
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": False,
+    "wsgi.run_once": False,
+    "faas_bridge.event": None,
+    "faas_bridge.context": None,
+    "faas_bridge.platform": "",
+    "faas_bridge.request_id": "",
+}
+
+
+def _plan(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The environ keys of these header names, or ``()`` when two names share a key."""
+    keys = tuple(map(_environ_key, names))
+    plan = keys if len(set(keys)) == len(keys) else ()
+    if len(_PLANS) < _ENVIRON_KEYS_MAX:
+        _PLANS[names] = plan
+    return plan
+
+
 def _environ_key(name: str) -> str:
     key = _ENVIRON_KEYS.get(name)
     if key is None:
@@ -48,40 +83,44 @@ def wsgi_str(text: str) -> str:
 def build_environ(request: Request) -> dict[str, Any]:
     """The WSGI environ for a request, as gunicorn would build it from the same HTTP."""
     body = request.body
-    server_name, server_port = request.server
     root_path = request.root_path
     path = request.path
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": request.method,
-        "SCRIPT_NAME": root_path if root_path.isascii() else wsgi_str(root_path),
-        "PATH_INFO": path if path.isascii() else wsgi_str(path),
-        "QUERY_STRING": request.query_string.decode("latin-1"),
-        "SERVER_NAME": server_name,
-        "SERVER_PORT": str(server_port),
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": request.scheme,
-        "wsgi.input": BytesIO(body),
-        "wsgi.input_terminated": True,
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        "faas_bridge.event": request.event,
-        "faas_bridge.context": request.context,
-        "faas_bridge.platform": request.platform,
-        "faas_bridge.request_id": request.request_id,
-    }
+    # Copying a prepared dict is cheaper than building one key by key.
+    environ = _ENVIRON_TEMPLATE.copy()
+    environ["REQUEST_METHOD"] = request.method
+    environ["SCRIPT_NAME"] = root_path if root_path.isascii() else wsgi_str(root_path)
+    environ["PATH_INFO"] = path if path.isascii() else wsgi_str(path)
+    environ["QUERY_STRING"] = request.query_string.decode("latin-1")
+    environ["SERVER_NAME"], port = request.server
+    environ["SERVER_PORT"] = "443" if port == 443 else str(port)
+    environ["wsgi.url_scheme"] = request.scheme
+    environ["wsgi.input"] = BytesIO(body)
+    environ["wsgi.errors"] = sys.stderr
+    environ["faas_bridge.event"] = request.event
+    environ["faas_bridge.context"] = request.context
+    environ["faas_bridge.platform"] = request.platform
+    environ["faas_bridge.request_id"] = request.request_id
     if request.client is not None:
         environ["REMOTE_ADDR"] = request.client[0]
-    keys = _ENVIRON_KEYS
-    headers = request.headers
-    converted = {keys.get(name) or _environ_key(name): value for name, value in headers}
-    if len(converted) == len(headers) and all(map(str.isascii, converted.values())):
-        environ.update(converted)  # the usual case: no repeated names, ASCII values
-        headers = []
+    header_map = request.header_map
+    if header_map is not None:  # a flat dict of strings: names cannot repeat
+        names = tuple(header_map)
+        values: Iterable[str] = header_map.values()
+    elif request.headers:
+        names, values = zip(*request.headers)
+    else:
+        names = values = ()
+    headers: Iterable[tuple[str, str]] = ()
+    if names:
+        plan = _PLANS.get(names)
+        if plan is None:
+            plan = _plan(names)
+        if plan and "".join(values).isascii():
+            environ.update(zip(plan, values))  # the usual case, at C speed
+        else:
+            headers = request.headers
     for name, value in headers:
-        key = keys.get(name) or _environ_key(name)
+        key = _environ_key(name)
         if not value.isascii():
             value = value.encode("utf-8", "surrogateescape").decode("latin-1")
         if key in environ:  # a repeated header (or a clash with CONTENT_LENGTH, reset below)
@@ -181,9 +220,10 @@ class WsgiRunner:
                         chunks.append(chunk)
                 body = b"".join(chunks)
         finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+            if type(result) is not list:  # lists have no close(); skip the failed lookup
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
         if not collector.status:
             raise AppResponseError("the app returned without calling start_response()")
         return Response(collector.status, collector.headers, body)

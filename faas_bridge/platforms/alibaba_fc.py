@@ -49,8 +49,13 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
     raw_headers = require_mapping(event.get("headers"), "headers")
     request_context = require_mapping(event.get("requestContext"), "requestContext")
     http = require_mapping(request_context.get("http"), "requestContext.http")
-    scheme = scheme_from(get_header(raw_headers, "x-forwarded-proto", "X-Forwarded-Proto"))
-    host = get_header(raw_headers, "host", "Host") or request_context.get("domainName")
+    # FC keeps the names' case: try the canonical spellings before the general lookup.
+    scheme = raw_headers.get("X-Forwarded-Proto")
+    if scheme != "https" and scheme != "http":
+        scheme = scheme_from(get_header(raw_headers, "x-forwarded-proto"))
+    host = raw_headers.get("Host")
+    if type(host) is not str:
+        host = get_header(raw_headers, "host") or request_context.get("domainName")
     client_ip = http.get("sourceIp")
     if options.trust_forwarded_for:
         client_ip = (
@@ -61,20 +66,20 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
     if not isinstance(request_id, str) or not request_id:
         request_id = context_value(context, "request_id")
     return make_request(
-        platform=NAME,
-        event=event,
-        context=context,
-        options=options,
-        method=require_method(http.get("method")),
-        path=event.get("rawPath") or http.get("path") or "/",
-        stage_root="",
-        query_string=encode_query(event.get("queryParameters")),
-        headers=header_pairs(raw_headers),
-        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
-        scheme=scheme,
-        server=server_from_host(host if isinstance(host, str) else None, scheme),
-        client_ip=client_ip if isinstance(client_ip, str) else None,
-        request_id=request_id,
+        NAME,  # platform
+        event,
+        context,
+        options,
+        require_method(http.get("method")),  # method
+        event.get("rawPath") or http.get("path") or "/",  # path
+        "",  # stage_root
+        encode_query(event.get("queryParameters")),  # query_string
+        header_pairs(raw_headers),  # headers
+        decode_body(event.get("body"), event.get("isBase64Encoded")),  # body
+        scheme,
+        server_from_host(host if isinstance(host, str) else None, scheme),  # server
+        client_ip if isinstance(client_ip, str) else None,  # client_ip
+        request_id,
     )
 
 

@@ -56,20 +56,20 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
             context, "request_id"
         )
     return make_request(
-        platform=NAME,
-        event=event,
-        context=context,
-        options=options,
-        method=require_method(event.get("httpMethod")),
-        path=event.get("path") or "/",
-        stage_root="",
-        query_string=encode_query(query),
-        headers=header_pairs(raw_headers),
-        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
-        scheme=scheme,
-        server=server_from_host(get_header(raw_headers, "host"), scheme),
-        client_ip=first_forwarded_for(get_header(raw_headers, "x-forwarded-for")),
-        request_id=request_id,
+        NAME,  # platform
+        event,
+        context,
+        options,
+        require_method(event.get("httpMethod")),  # method
+        event.get("path") or "/",  # path
+        "",  # stage_root
+        encode_query(query),  # query_string
+        header_pairs(raw_headers),  # headers
+        decode_body(event.get("body"), event.get("isBase64Encoded")),  # body
+        scheme,
+        server_from_host(get_header(raw_headers, "host"), scheme),  # server
+        first_forwarded_for(get_header(raw_headers, "x-forwarded-for")),  # client_ip
+        request_id,
     )
 
 

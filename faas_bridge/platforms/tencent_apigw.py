@@ -48,10 +48,15 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
     query = event.get("queryString")
     if query is None:
         query = event.get("queryStringParameters")
-    scheme = scheme_from(
-        get_header(raw_headers, "x-api-scheme") or get_header(raw_headers, "x-forwarded-proto")
-    )
-    host = get_header(raw_headers, "host")
+    # Real events carry lower-case names: try the plain lookups before the general one.
+    scheme = raw_headers.get("x-api-scheme")
+    if scheme != "https" and scheme != "http":
+        scheme = scheme_from(
+            get_header(raw_headers, "x-api-scheme") or get_header(raw_headers, "x-forwarded-proto")
+        )
+    host = raw_headers.get("host")
+    if type(host) is not str:
+        host = get_header(raw_headers, "host")
     client_ip = request_context.get("sourceIp")
     if options.trust_forwarded_for:
         client_ip = first_forwarded_for(get_header(raw_headers, "x-forwarded-for")) or client_ip
@@ -61,28 +66,44 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
             context, "request_id"
         )
     return make_request(
-        platform=NAME,
-        event=event,
-        context=context,
-        options=options,
-        method=require_method(event.get("httpMethod")),
-        path=event.get("path") or "/",
-        stage_root=stage_root(request_context.get("stage"), host, options),
-        query_string=encode_query(query),
-        headers=header_pairs(raw_headers),
-        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
-        scheme=scheme,
-        server=server_from_host(host, scheme),
-        client_ip=client_ip if isinstance(client_ip, str) else None,
-        request_id=request_id,
+        NAME,  # platform
+        event,
+        context,
+        options,
+        require_method(event.get("httpMethod")),  # method
+        event.get("path") or "/",  # path
+        stage_root(request_context.get("stage"), host, options),  # stage_root
+        encode_query(query),  # query_string
+        header_pairs(raw_headers),  # headers
+        decode_body(event.get("body"), event.get("isBase64Encoded")),  # body
+        scheme,
+        server_from_host(host, scheme),  # server
+        client_ip if isinstance(client_ip, str) else None,  # client_ip
+        request_id,
     )
+
+
+_STAGE_ROOTS: dict[tuple[str, str], str] = {}
 
 
 def stage_root(stage: object, host: object, options: Options) -> str:
     """``"/release"`` when the request came through a default domain that shows the stage."""
+    if not options.stage_prefix:
+        return ""
+    if type(stage) is str and type(host) is str:
+        key = (stage, host)
+        known = _STAGE_ROOTS.get(key)
+        if known is None:
+            known = _stage_root(stage, host)
+            if len(_STAGE_ROOTS) < 256:
+                _STAGE_ROOTS[key] = known
+        return known
+    return _stage_root(stage, host)
+
+
+def _stage_root(stage: object, host: object) -> str:
     if (
-        options.stage_prefix
-        and isinstance(stage, str)
+        isinstance(stage, str)
         and stage
         and isinstance(host, str)
         and host.split(":", 1)[0].lower().endswith(DEFAULT_DOMAIN_SUFFIXES)

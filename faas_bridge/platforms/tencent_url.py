@@ -47,21 +47,21 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
     if options.trust_forwarded_for:
         client_ip = first_forwarded_for(get_header(raw_headers, "x-forwarded-for")) or client_ip
     return make_request(
-        platform=NAME,
-        event=event,
-        context=context,
-        options=options,
-        method=require_method(event.get("httpMethod")),
-        path=event.get("path") or "/",
-        stage_root="",
-        query_string=encode_query(query),
-        headers=header_pairs(raw_headers),
-        body=decode_body(event.get("body"), event.get("isBase64Encoded")),
-        scheme=scheme,
-        server=server_from_host(get_header(raw_headers, "host"), scheme),
-        client_ip=client_ip,
-        request_id=context_value(context, "request_id")
-        or get_header(raw_headers, "x-scf-request-id"),
+        NAME,  # platform
+        event,
+        context,
+        options,
+        require_method(event.get("httpMethod")),  # method
+        event.get("path") or "/",  # path
+        "",  # stage_root
+        encode_query(query),  # query_string
+        header_pairs(raw_headers),  # headers
+        decode_body(event.get("body"), event.get("isBase64Encoded")),  # body
+        scheme,
+        server_from_host(get_header(raw_headers, "host"), scheme),  # server
+        client_ip,  # client_ip
+        context_value(context, "request_id")
+        or get_header(raw_headers, "x-scf-request-id"),  # request_id
     )
 
 
