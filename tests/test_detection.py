@@ -1,0 +1,71 @@
+"""detect() is a hand-written decision tree for speed; it must agree with the platform
+modules' own matches() taken in the documented order (most specific first)."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from faas_bridge.http import Request
+from faas_bridge.platforms import _DETECTION_ORDER, detect
+from faas_bridge.testing import PLATFORM_NAMES, build_event
+
+
+def first_match(event: Any) -> str | None:
+    for platform in _DETECTION_ORDER:
+        if platform.matches(event):
+            return platform.NAME
+    return None
+
+
+KEYS = ["httpMethod", "path", "rawPath", "requestContext", "headers", "body", "Type"]
+context_values = st.one_of(
+    st.none(),
+    st.just({}),
+    st.just({"envId": "env-1"}),
+    st.just({"http": {"method": "GET"}}),
+    st.just("text"),
+    st.builds(OrderedDict, st.just({"envId": "env-1"})),  # a Mapping that is not a plain dict
+)
+
+
+@given(
+    present=st.sets(st.sampled_from(KEYS)),
+    request_context=context_values,
+)
+def test_detect_agrees_with_matches_in_order(present: set[str], request_context: Any) -> None:
+    event: dict[str, Any] = {key: "x" for key in present}
+    if "requestContext" in present:
+        event["requestContext"] = request_context
+    found = detect(event)
+    assert (found.NAME if found else None) == first_match(event)
+
+
+@pytest.mark.parametrize("platform", PLATFORM_NAMES)
+def test_built_events_are_detected_as_their_platform(platform: str) -> None:
+    event = build_event(platform, "GET", "/")
+    decoded = json.loads(event) if isinstance(event, bytes) else event
+    found = detect(decoded)
+    assert found is not None
+    assert found.NAME == platform == first_match(decoded)
+
+
+def test_request_keeps_a_flat_header_dict_and_builds_pairs_on_demand() -> None:
+    headers = {"Host": "a.example", "X-Trace": "1"}
+    request = Request(
+        "GET", "/", b"/", b"", headers, b"", "https", ("a.example", 443), None, "", "", None,
+        None, "tencent_url",
+    )  # fmt: skip
+    assert request.header_map is headers
+    assert request.headers == [("Host", "a.example"), ("X-Trace", "1")]
+    replaced = Request(
+        "GET", "/", b"/", b"", [("Host", "b.example")], b"", "https", ("b.example", 443), None,
+        "", "", None, None, "tencent_url",
+    )  # fmt: skip
+    assert replaced.header_map is None
+    assert replaced.headers == [("Host", "b.example")]
