@@ -39,7 +39,7 @@ context_values = st.one_of(
     request_context=context_values,
 )
 def test_detect_agrees_with_matches_in_order(present: set[str], request_context: Any) -> None:
-    event: dict[str, Any] = {key: "x" for key in present}
+    event: dict[str, Any] = dict.fromkeys(present, "x")
     if "requestContext" in present:
         event["requestContext"] = request_context
     found = detect(event)
