@@ -470,6 +470,16 @@ def _uncancel() -> None:
 
 
 def _timed_out(cycle: _HttpCycle, request: Request, seconds: float | None) -> Response:
+    if cycle.complete:
+        logger.warning(
+            "%s %s%s: background work after the response was still running after %.3g s "
+            "(the invocation's deadline); cancelled it",
+            request.method,
+            request.root_path,
+            request.path,
+            seconds,
+        )
+        return cycle.response()
     if cycle.status:
         logger.warning(
             "%s %s%s: the response was not complete after %.3g s (the invocation's deadline); "

@@ -455,3 +455,19 @@ def test_fc2_wsgi_call_of_an_asgi_app() -> None:
         "request_id": "fc2-req",
         "has_context": True,
     }
+
+
+def test_background_work_still_running_at_the_deadline_is_cut_and_the_response_kept(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def forever() -> None:
+        await asyncio.sleep(3600)
+
+    async def endpoint(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("sent", background=BackgroundTask(forever))
+
+    handler = make_handler(Starlette(routes=[Route("/", endpoint)]), deadline=0.1)
+    with caplog.at_level(logging.WARNING, logger="faas_bridge"):
+        response = call(handler, "tencent_url", "GET", "/")
+    assert (response.status_code, response.text) == (200, "sent")
+    assert "background work" in caplog.text
