@@ -4,9 +4,10 @@ Each subcommand lives in ``faas_bridge/commands/<name>.py`` and provides
 ``register(subparsers)``, which adds its parser and sets ``run=callable(args) -> int``.
 Command modules keep heavy imports inside ``run`` so ``faas-bridge --help`` stays fast.
 
-Exit codes: 0 success; 1 the handler or app failed; 2 bad usage (argparse); 3 the target
-could not be loaded; 4 an event or context file could not be read or parsed; 5 a missing
-optional dependency (the message names the extra to install).
+Exit codes: 0 success; 1 the handler or app failed; 2 bad usage (argparse, unknown
+platforms, unsupported runtimes); 3 the target or project could not be loaded; 4 an input
+could not be read or used (event, context or data files; a project's requirements);
+5 a missing optional dependency or tool (the message names what to install).
 """
 
 from __future__ import annotations
