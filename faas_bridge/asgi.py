@@ -194,6 +194,8 @@ def build_scope(request: Request, state: Mapping[str, Any] | None = None) -> Sco
     """
     known = _HEADER_NAMES.get
     root_path = request.root_path
+    header_map = request.header_map  # the event's flat headers object, when it was one
+    pairs = header_map.items() if header_map is not None else request.headers
     return {
         "type": "http",
         "asgi": _ASGI_VERSION,
@@ -206,7 +208,7 @@ def build_scope(request: Request, state: Mapping[str, Any] | None = None) -> Sco
         "root_path": root_path,
         "headers": [
             (known(name) or _header_name(name), value.encode("utf-8", "surrogateescape"))
-            for name, value in request.headers
+            for name, value in pairs
         ],
         "client": request.client,
         "server": request.server,
@@ -274,11 +276,16 @@ class _HttpCycle:
                 return
             chunk = message.get("body", b"")
             if chunk:
-                if not isinstance(chunk, (bytes, bytearray, memoryview)):
-                    raise AppResponseError(f"body must be bytes, not {type(chunk).__name__}")
-                self.chunks.append(bytes(chunk))
+                if type(chunk) is not bytes:
+                    if not isinstance(chunk, (bytearray, memoryview)):
+                        raise AppResponseError(f"body must be bytes, not {type(chunk).__name__}")
+                    chunk = bytes(chunk)
+                self.chunks.append(chunk)
             if not message.get("more_body", False):
-                self.finish()
+                self.complete = True
+                waiter = self.waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
         elif kind == "http.response.start":
             if self.status:
                 raise AppResponseError("http.response.start sent twice")
@@ -291,12 +298,6 @@ class _HttpCycle:
                 for name, value in message.get("headers", ())
             ]
         # Anything else (trailers, extensions the scope does not announce) is ignored.
-
-    def finish(self) -> None:
-        self.complete = True
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
 
     def expire(self) -> None:
         """The invocation's deadline passed: stop the app and return what was collected."""
@@ -383,6 +384,8 @@ def time_limit(context: Any) -> float | None:
     else:
         value = getattr(getattr(context, "function", None), "timeout", None)
         scale = 1.0
+    if type(value) is int and value > 0:  # the usual case
+        return value * scale
     if isinstance(value, str):
         try:
             value = float(value)
