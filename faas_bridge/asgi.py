@@ -180,7 +180,7 @@ _HEADER_NAMES_MAX = 2048
 
 
 def _header_name(name: str) -> bytes:
-    encoded = name.lower().encode("latin-1")
+    encoded = name.lower().encode("utf-8", "surrogateescape")
     if len(_HEADER_NAMES) < _HEADER_NAMES_MAX:
         _HEADER_NAMES[name] = encoded
     return encoded
