@@ -172,14 +172,15 @@ def make_handler(
     startup_timeout: float = 30.0,
     deadline: float | None = None,
 ) -> Handler:
-    """Wrap a WSGI app (Flask, Django, ...) as a cloud-function handler.
+    """Wrap a WSGI app (Flask, Django) or an ASGI app (FastAPI, Starlette) as a cloud-function
+    handler.
 
     The handler answers HTTP events of Tencent SCF (API Gateway trigger and function URL),
     Tencent CloudBase (HTTP access service) and Alibaba Function Compute (3.0 HTTP trigger,
     and the FC 2.0 WSGI call), detecting the platform of each event.
 
     Args:
-        app: the WSGI application.
+        app: the WSGI or ASGI application (ASGI 3, or an ASGI 2 class).
         platform: skip detection and treat every HTTP event as this format:
             ``"tencent_apigw"``, ``"tencent_url"``, ``"cloudbase"`` or ``"alibaba_fc"``.
         interface: ``"wsgi"`` or ``"asgi"``; detected from the app when omitted.
