@@ -155,18 +155,58 @@ class SharedLoop:
         result: T = value
         return result
 
+    def close(self) -> None:
+        """At interpreter exit: run the callbacks still queued on the loop, then close it.
+
+        A task's done-callbacks are queued for the loop's next iteration, and the loop only
+        runs during invocations, so the last invocation's ones are still waiting: among them
+        anyio's signal to stop its worker threads (FastAPI's sync endpoints), which are not
+        daemon threads. The loop is closed only when no task is left on it.
+        """
+        if self._driving or self.loop.is_closed():
+            return  # another thread drives it: its own calls flush the queue
+        self.run(_flush())
+        if not asyncio.all_tasks(self.loop):
+            self.loop.close()
+
+
+async def _flush() -> None:
+    for _ in range(3):  # callbacks queued by callbacks get their turn too
+        await asyncio.sleep(0)
+
+
+def at_exit(callback: Callable[[], object]) -> None:
+    """Call ``callback`` at interpreter exit, before Python joins non-daemon threads.
+
+    :mod:`atexit` runs too late: ``threading._shutdown`` first waits for every non-daemon
+    thread, and anyio's worker threads only stop once the loop runs the lifespan shutdown
+    and their stop callbacks, so the process would hang. Hooks run last-registered first,
+    as concurrent.futures' own exit hook does; plain :mod:`atexit` is the fallback.
+    """
+    register = getattr(threading, "_register_atexit", None)
+    if register is not None:
+        try:
+            register(callback)
+            return
+        except RuntimeError:  # the interpreter is already shutting down its threads
+            pass
+    import atexit
+
+    atexit.register(callback)
+
 
 _shared: SharedLoop | None = None
 _shared_lock = threading.Lock()
 
 
 def shared_loop() -> SharedLoop:
-    """The process-wide :class:`SharedLoop`, created on first use."""
+    """The process-wide :class:`SharedLoop`, created on first use (and closed at exit)."""
     global _shared
     if _shared is None:
         with _shared_lock:
             if _shared is None:
                 _shared = SharedLoop()
+                at_exit(_shared.close)
     return _shared
 
 

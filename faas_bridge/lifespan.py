@@ -1,14 +1,14 @@
 """The ASGI lifespan protocol, run once per process on the shared event loop.
 
 States: ``NEW`` -> (startup) -> ``STARTED`` | ``UNSUPPORTED`` | ``FAILED``; ``STARTED`` ->
-(interpreter exit) -> ``STOPPED``. Startup happens at the first invocation (or eagerly in
-``make_handler``), guarded by a lock so that concurrent first invocations start it once.
+(interpreter exit, before Python joins non-daemon threads) -> ``STOPPED``. Startup happens
+at the first invocation (or eagerly in ``make_handler``), guarded by a lock so that
+concurrent first invocations start it once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import logging
 import threading
@@ -71,7 +71,9 @@ class Lifespan:
             if self.status == NEW:
                 self._loop.run(self._startup())
                 if self.status == STARTED:
-                    atexit.register(self.shutdown)
+                    from .asgi import at_exit
+
+                    at_exit(self.shutdown)  # before the loop's own exit hook (last in, first out)
             if self.status == STARTED or self.mode != "on":
                 self.ready = True
                 return
