@@ -13,7 +13,7 @@ import threading
 from collections.abc import Awaitable, Coroutine, Mapping
 from typing import Any, Callable, TypeVar
 
-from .errors import AppResponseError, BridgeError
+from .errors import AppResponseError, BridgeError, MalformedEventError
 from .http import HeaderList, Request, Response
 from .lifespan import Lifespan, LifespanMode
 
@@ -220,6 +220,8 @@ _HEADER_NAMES_MAX = 2048
 
 
 def _header_name(name: str) -> bytes:
+    if type(name) is not str:
+        raise MalformedEventError(f"a header name is a {type(name).__name__}, not a string")
     encoded = name.lower().encode("utf-8", "surrogateescape")
     if len(_HEADER_NAMES) < _HEADER_NAMES_MAX:
         _HEADER_NAMES[name] = encoded
@@ -236,6 +238,13 @@ def build_scope(request: Request, state: Mapping[str, Any] | None = None) -> Sco
     root_path = request.root_path
     header_map = request.header_map  # the event's flat headers object, when it was one
     pairs = header_map.items() if header_map is not None else request.headers
+    try:
+        headers = [
+            (known(name) or _header_name(name), value.encode("utf-8", "surrogateescape"))
+            for name, value in pairs
+        ]
+    except UnicodeEncodeError:  # only a forged event holds an unpaired surrogate escape
+        raise MalformedEventError("a header name or value is not valid Unicode text") from None
     return {
         "type": "http",
         "asgi": _ASGI_VERSION,
@@ -246,10 +255,7 @@ def build_scope(request: Request, state: Mapping[str, Any] | None = None) -> Sco
         "raw_path": request.raw_path,
         "query_string": request.query_string,
         "root_path": root_path,
-        "headers": [
-            (known(name) or _header_name(name), value.encode("utf-8", "surrogateescape"))
-            for name, value in pairs
-        ],
+        "headers": headers,
         "client": request.client,
         "server": request.server,
         "state": dict(state) if state else {},

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from collections.abc import Mapping
 
 from .errors import (
     ConfigurationError,
@@ -11,19 +10,23 @@ from .errors import (
     MalformedEventError,
     UnknownEventError,
 )
-from .http import Request, Response
+from .http import Request, Response, check_response
 from .options import Options
 from .platforms import PLATFORMS, detect, get_platform
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds of cold start; annotations only
+    from collections.abc import Iterable
+    from typing import Any, Callable, Literal
+
     from .lifespan import LifespanMode
     from .options import FcCookieMode
     from .platforms import Platform
 
-__all__ = ["Handler", "make_handler"]
+    Interface = Literal["wsgi", "asgi"]
+    Runner = Callable[[Request], Response]
 
-Interface = Literal["wsgi", "asgi"]
-Runner = Callable[[Request], Response]
+__all__ = ["Handler", "make_handler"]
 
 _CO_COROUTINE = 0x80
 _JSON_HEADERS = [("Content-Type", "application/json")]
@@ -86,25 +89,60 @@ class Handler:
                 options,
             )
 
+        request_limit = options.request_limit
+        if request_limit is None:
+            request_limit = platform.REQUEST_LIMIT
+        if request_limit and len(request.body) > request_limit:
+            return platform.render(_too_large(request, "request", request_limit), options)
+
+        # Running the app, checking its response and rendering it form one unit: whatever
+        # fails in it (the app, its protocol, a header a gateway would refuse) is the
+        # logged 500 rendered after it.
         try:
             response = self._run(request)
+            check_response(response)
+            if (
+                request.method == "HEAD"
+                or response.status in _EMPTY_BODY_STATUSES
+                or response.status < 200
+            ):
+                response.body = b""
+            returned = platform.render(response, options)
+            response_limit = options.response_limit
+            if response_limit is None:
+                response_limit = platform.RESPONSE_LIMIT
+            # Only a body that base64 (a third larger) could take past the limit is measured.
+            if not response_limit or len(response.body) * 4 // 3 + 4 <= response_limit:
+                return returned
+            size = len(returned["body"]) if returned["isBase64Encoded"] else len(response.body)
+            if size <= response_limit:
+                return returned
+            response = _too_large(request, "response", response_limit, size)
+        except LifespanError:
+            raise  # lifespan="on" and startup failed: the instance cannot serve
+        except MalformedEventError as exc:  # a header the runner cannot hand the app
+            response = _error_response(400, "malformed_event", str(exc))
+        except Exception:
+            response = self._failed(request)
+        return platform.render(response, options)
+
+    def _respond(self, request: Request) -> Response:
+        """The app's response to a request, or the logged 500 that replaces a failure."""
+        try:
+            response = self._run(request)
+            check_response(response)
         except LifespanError:
             raise  # lifespan="on" and startup failed: the instance cannot serve
         except Exception:
-            if self._raise_errors:
-                raise
-            _log_app_error(request)
-            response = _error_response(
-                500, "internal_error", "Internal Server Error", request.request_id
-            )
+            response = self._failed(request)
+        return response
 
-        if (
-            request.method == "HEAD"
-            or response.status in _EMPTY_BODY_STATUSES
-            or response.status < 200
-        ):
-            response.body = b""
-        return platform.render(response, options)
+    def _failed(self, request: Request) -> Response:
+        """Inside ``except``: re-raise (``on_error="raise"``) or log and answer 500."""
+        if self._raise_errors:
+            raise  # the exception being handled by the caller
+        _log_app_error(request)
+        return _error_response(500, "internal_error", "Internal Server Error", request.request_id)
 
     def _not_http(self, event: Any, context: Any) -> Any:
         if self._on_event is not None:
@@ -129,17 +167,7 @@ class Handler:
         from .asgi import request_from_environ
 
         request = request_from_environ(environ)
-        try:
-            response = self._run(request)
-        except LifespanError:
-            raise
-        except Exception:
-            if self._raise_errors:
-                raise
-            _log_app_error(request)
-            response = _error_response(
-                500, "internal_error", "Internal Server Error", request.request_id
-            )
+        response = self._respond(request)
         status = response.status
         try:
             reason = HTTPStatus(status).phrase
@@ -171,6 +199,8 @@ def make_handler(
     lifespan_eager: bool = False,
     startup_timeout: float = 30.0,
     deadline: float | None = None,
+    request_limit: int | None = None,
+    response_limit: int | None = None,
 ) -> Handler:
     """Wrap a WSGI app (Flask, Django) or an ASGI app (FastAPI, Starlette) as a cloud-function
     handler.
@@ -217,6 +247,8 @@ def make_handler(
         text_mime_types=text_mime_types,
         fc_cookies=fc_cookies,
         trust_forwarded_for=trust_forwarded_for,
+        request_limit=request_limit,
+        response_limit=response_limit,
     )
     chosen = get_platform(platform) if platform is not None else None
     double_callable = False
@@ -329,6 +361,32 @@ def _error_response(status: int, code: str, message: str, request_id: str = "") 
         fields["request_id"] = request_id
     body = json.dumps(fields).encode("utf-8")
     return Response(status, list(_JSON_HEADERS), body)
+
+
+def _too_large(request: Request, what: str, limit: int, size: int = 0) -> Response:
+    """413 for a request body above the platform's limit, 502 for such a response."""
+    import logging
+
+    size = size or len(request.body)
+    logging.getLogger("faas_bridge").warning(
+        "the %s body (%d bytes) is above %s's limit of %d bytes: answering %d "
+        "(%s %s%s, request id %s)",
+        what,
+        size,
+        request.platform,
+        limit,
+        413 if what == "request" else 502,
+        request.method,
+        request.root_path,
+        request.path,
+        request.request_id or "-",
+    )
+    return _error_response(
+        413 if what == "request" else 502,
+        f"{what}_too_large",
+        f"the {what} body ({size} bytes) is above the platform's limit of {limit} bytes",
+        request.request_id,
+    )
 
 
 def _log_app_error(request: Request) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from binascii import b2a_base64
 from collections.abc import Mapping
+from itertools import chain
 
-from .errors import MalformedEventError
+from .errors import AppResponseError, MalformedEventError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds of cold start; annotations only
@@ -187,6 +188,7 @@ def decode_body(body: object, base64_flag: object) -> bytes:
 # Results of the pure string functions below, by argument: warm calls repeat the same paths,
 # hosts and schemes, and a dict lookup is far cheaper than redoing the work. Bounded.
 _MEMO_LIMIT = 1024
+_chain = chain.from_iterable
 _SPLIT_PATHS: dict[str, tuple[str, bytes]] = {}
 _SERVERS: dict[tuple[str | None, str], tuple[str, int]] = {}
 
@@ -300,13 +302,12 @@ def header_pairs(headers: object) -> HeaderList | dict[str, str]:
         return []
     if not isinstance(headers, Mapping):
         raise MalformedEventError(f"'headers' must be an object, not {type(headers).__name__}")
-    for name, value in headers.items():
-        if type(value) is not str or type(name) is not str:
-            break
+    try:  # every value a string? (at C speed; names are checked where they are used)
+        "".join(headers.values())
+    except TypeError:
+        pass  # list values (repeated headers) or bad types: the careful path below
     else:
-        if type(headers) is dict:
-            return headers
-        return list(headers.items())
+        return headers if type(headers) is dict else list(headers.items())
     pairs: HeaderList = []
     for name, value in headers.items():
         if type(name) is not str:
@@ -398,6 +399,29 @@ def first_forwarded_for(value: str | None) -> str | None:
 # --------------------------------------------------------------------------------------------
 # Response side
 
+MIB = 1024 * 1024
+
+
+def check_response(response: Response) -> None:
+    """Refuse what no gateway may pass on: a status outside 100-599, or a header name or
+    value that is not a string or holds CR, LF or NUL (header injection).
+
+    Raises :class:`~faas_bridge.AppResponseError`; the handler answers it as a logged 500.
+    """
+    status = response.status
+    if type(status) is not int or not 100 <= status <= 599:
+        raise AppResponseError(f"invalid response status {status!r}")
+    headers = response.headers
+    if not headers:
+        return
+    try:  # one pass at C speed over every name and value (badly shaped pairs fail in render)
+        text = "".join(_chain(headers))
+    except TypeError:
+        raise AppResponseError("response header names and values must be strings") from None
+    if "\n" in text or "\r" in text or "\0" in text:
+        bad = next(name for name, value in headers if any(c in name + value for c in "\r\n\0"))
+        raise AppResponseError(f"response header {bad!r} contains CR, LF or NUL")
+
 
 _TEXT_TYPE_MEMO: dict[tuple[str, frozenset[str]], bool] = {}
 
@@ -448,7 +472,7 @@ def encode_body(response: Response, extra_text_types: frozenset[str]) -> tuple[s
     return b2a_base64(body, newline=False).decode("ascii"), True
 
 
-def fold_headers(headers: Iterable[tuple[str, str]]) -> dict[str, HeaderValue]:
+def fold_headers(headers: list[tuple[str, str]]) -> dict[str, HeaderValue]:
     """Header pairs as a dict whose repeated names hold a list (Tencent SCF, CloudBase).
 
     The first spelling of a name is kept; later repeats in any case join its list.

@@ -19,7 +19,15 @@ _FC_COOKIE_MODES = ("vary-case", "join", "first", "last")
 class Options:
     """Per-handler settings shared by every platform module (immutable by convention)."""
 
-    __slots__ = ("base_path", "fc_cookies", "stage_prefix", "text_types", "trust_forwarded_for")
+    __slots__ = (
+        "base_path",
+        "fc_cookies",
+        "request_limit",
+        "response_limit",
+        "stage_prefix",
+        "text_types",
+        "trust_forwarded_for",
+    )
 
     def __init__(
         self,
@@ -29,6 +37,8 @@ class Options:
         text_mime_types: Iterable[str] = (),
         fc_cookies: FcCookieMode = "vary-case",
         trust_forwarded_for: bool = False,
+        request_limit: int | None = None,
+        response_limit: int | None = None,
     ) -> None:
         if fc_cookies not in _FC_COOKIE_MODES:
             raise ConfigurationError(
@@ -39,6 +49,12 @@ class Options:
         self.text_types = frozenset(t.strip().lower() for t in text_mime_types)
         self.fc_cookies: FcCookieMode = fc_cookies
         self.trust_forwarded_for = trust_forwarded_for
+        for name, limit in (("request_limit", request_limit), ("response_limit", response_limit)):
+            if limit is not None and (type(limit) is not int or limit < 0):
+                raise ConfigurationError(f"{name} must be a byte count >= 0 or None, not {limit!r}")
+        # None: the platform's own limit; 0: no limit.
+        self.request_limit = request_limit
+        self.response_limit = response_limit
 
 
 def normalise_base_path(base_path: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from io import BytesIO
 
-from .errors import AppResponseError
+from .errors import AppResponseError, MalformedEventError, MalformedEventError
 from .http import HeaderList, Request, Response
 
 __all__ = ["WsgiRunner", "build_environ", "wsgi_str"]
@@ -65,6 +65,8 @@ def _plan(names: tuple[str, ...]) -> tuple[str, ...]:
 def _environ_key(name: str) -> str:
     key = _ENVIRON_KEYS.get(name)
     if key is None:
+        if type(name) is not str:
+            raise MalformedEventError(f"a header name is a {type(name).__name__}, not a string")
         key = "HTTP_" + name.upper().replace("-", "_")
         if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
             key = key[5:]
@@ -122,7 +124,10 @@ def build_environ(request: Request) -> dict[str, Any]:
     for name, value in headers:
         key = _environ_key(name)
         if not value.isascii():
-            value = value.encode("utf-8", "surrogateescape").decode("latin-1")
+            try:
+                value = value.encode("utf-8", "surrogateescape").decode("latin-1")
+            except UnicodeEncodeError:  # only a forged event holds an unpaired surrogate
+                raise MalformedEventError(f"header {name!r} is not valid Unicode text") from None
         if key in environ:  # a repeated header (or a clash with CONTENT_LENGTH, reset below)
             previous = environ[key]
             value = f"{previous}; {value}" if key == "HTTP_COOKIE" else f"{previous},{value}"

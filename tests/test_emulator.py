@@ -142,7 +142,9 @@ RETURNS: dict[str, Any] = {
     "bad-base64": {"statusCode": 200, "headers": {}, "isBase64Encoded": True, "body": "%%%"},
 }
 
-_flask_handler = make_handler(flask_app)
+# response_limit=0: the adapter's own 502 for oversize responses (tested in
+# test_limits_and_injection.py) would answer before the emulated gateway's check this tests.
+_flask_handler = make_handler(flask_app, response_limit=0)
 
 
 def main_handler(event: Any, context: Any) -> Any:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # typing costs milliseconds of cold start; the protocol is fo
 
         NAME: str
         SIGNATURE: str  # the keys matches() looks for, for error messages
+        REQUEST_LIMIT: int  # body size limits in bytes, as the platform enforces them
+        RESPONSE_LIMIT: int
 
         def matches(self, event: Mapping[str, Any]) -> bool:
             """Whether this decoded event is this platform's HTTP event (cheap key checks)."""

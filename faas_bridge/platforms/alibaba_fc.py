@@ -13,9 +13,10 @@ to several cookies (see :data:`~faas_bridge.options.FcCookieMode`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from ..http import (
+    MIB,
     Request,
     Response,
     case_variants,
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 
 NAME = "alibaba_fc"
 SIGNATURE = "rawPath and requestContext (FC 3.0 HTTP trigger)"
+# Body limits, in bytes: 32 MB synchronous request payload (FC docs); the response
+# limit is unverified and assumed equal.
+REQUEST_LIMIT = 32 * MIB
+RESPONSE_LIMIT = 32 * MIB
 
 
 def matches(event: Mapping[str, Any]) -> bool:
@@ -93,7 +98,7 @@ def render(response: Response, options: Options) -> dict[str, Any]:
     }
 
 
-def fold_headers(headers: Iterable[tuple[str, str]], cookie_mode: FcCookieMode) -> dict[str, str]:
+def fold_headers(headers: list[tuple[str, str]], cookie_mode: FcCookieMode) -> dict[str, str]:
     """Header pairs as FC's string-to-string map.
 
     Repeated headers are comma-joined (equivalent in HTTP), except Set-Cookie: with

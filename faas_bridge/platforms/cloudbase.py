@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..http import (
+    MIB,
     Request,
     Response,
     decode_body,
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 
 NAME = "cloudbase"
 SIGNATURE = "httpMethod and requestContext.envId"
+# Body limits, in bytes (unverified: assumed equal to SCF's).
+REQUEST_LIMIT = 6 * MIB
+RESPONSE_LIMIT = 6 * MIB
 
 
 def matches(event: Mapping[str, Any]) -> bool:

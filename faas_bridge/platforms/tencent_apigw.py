@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..http import (
+    MIB,
     Request,
     Response,
     decode_body,
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 
 NAME = "tencent_apigw"
 SIGNATURE = "httpMethod and requestContext"
+# Body limits, in bytes (platforms.md: 6 MB request, 6 MB response).
+REQUEST_LIMIT = 6 * MIB
+RESPONSE_LIMIT = 6 * MIB
 
 # Default API Gateway domains put "/<stage>" in the public URL but not in event["path"].
 DEFAULT_DOMAIN_SUFFIXES = (".apigw.tencentcs.com", ".apigateway.myqcloud.com", ".tencentapigw.com")

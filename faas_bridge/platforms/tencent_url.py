@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..http import (
+    MIB,
     Request,
     Response,
     decode_body,
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 
 NAME = "tencent_url"
 SIGNATURE = "httpMethod and path, without requestContext"
+# Body limits, in bytes (as API Gateway (SCF's synchronous invocation limits)).
+REQUEST_LIMIT = 6 * MIB
+RESPONSE_LIMIT = 6 * MIB
 
 
 def matches(event: Mapping[str, Any]) -> bool:
