@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from io import BytesIO
 
-from .errors import AppResponseError, MalformedEventError, MalformedEventError
+from .errors import AppResponseError, MalformedEventError
 from .http import HeaderList, Request, Response
 
 __all__ = ["WsgiRunner", "build_environ", "wsgi_str"]
