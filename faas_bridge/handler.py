@@ -328,6 +328,14 @@ def _looks_like_asgi(app: Any) -> bool:
 _json_decoder: Any = None
 
 
+def _load_json_decoder() -> Any:
+    global _json_decoder
+    import json
+
+    _json_decoder = json.JSONDecoder()
+    return _json_decoder
+
+
 def _decode_json_event(event: bytes | bytearray | str) -> Any:
     """FC 3.0 hands the handler bytes of JSON; other runtimes may hand a JSON string.
 
@@ -335,18 +343,16 @@ def _decode_json_event(event: bytes | bytearray | str) -> Any:
     than ``json.loads``); anything else (another encoding, a BOM, padding) takes
     ``json.loads``. Text that is not JSON is returned as it is.
     """
-    global _json_decoder
-    import json
-
-    if _json_decoder is None:
-        _json_decoder = json.JSONDecoder()
+    decoder = _json_decoder or _load_json_decoder()
     try:
         text = event if isinstance(event, str) else event.decode("utf-8")
-        value, end = _json_decoder.raw_decode(text)
+        value, end = decoder.raw_decode(text)
         if end == len(text) or not text[end:].strip():
             return value
     except (UnicodeDecodeError, ValueError):
         pass
+    import json
+
     try:
         return json.loads(event)
     except ValueError:

@@ -191,6 +191,7 @@ _MEMO_LIMIT = 1024
 _chain = chain.from_iterable
 _SPLIT_PATHS: dict[str, tuple[str, bytes]] = {}
 _SERVERS: dict[tuple[str | None, str], tuple[str, int]] = {}
+_PLAIN_QUERY_KEYS: set[str] = set()
 
 
 def split_path(path: object) -> tuple[str, bytes]:
@@ -252,11 +253,16 @@ def encode_query(params: object) -> bytes:
         )
     parts: list[str] = []
     append = parts.append
+    plain_keys = _PLAIN_QUERY_KEYS
     for key, value in params.items():
-        if type(key) is not str:
-            raise MalformedEventError(f"a query parameter name is a {type(key).__name__}")
-        if not (key.isalnum() and key.isascii()):  # most names and values need no escaping
-            key = _quote_query(key)
+        if key not in plain_keys:  # names repeat call after call: remember the plain ones
+            if type(key) is not str:
+                raise MalformedEventError(f"a query parameter name is a {type(key).__name__}")
+            if key.isalnum() and key.isascii():
+                if len(plain_keys) < _MEMO_LIMIT:
+                    plain_keys.add(key)
+            else:
+                key = _quote_query(key)
         if type(value) is str:
             append(f"{key}={value if value.isalnum() and value.isascii() else _quote_query(value)}")
         elif value is True or value is None:

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 
 def require_method(value: object) -> str:
+    if type(value) is str and value.isupper():
+        return value
     if not isinstance(value, str) or not value:
         raise MalformedEventError("the HTTP method is missing or not a string")
     return value if value.isupper() else value.upper()

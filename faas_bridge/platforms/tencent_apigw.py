@@ -65,10 +65,11 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
     if options.trust_forwarded_for:
         client_ip = first_forwarded_for(get_header(raw_headers, "x-forwarded-for")) or client_ip
     request_id = request_context.get("requestId")
-    if not isinstance(request_id, str) or not request_id:
-        request_id = (get_header(raw_headers, "x-api-requestid") or "").strip() or context_value(
-            context, "request_id"
-        )
+    if not request_id or type(request_id) is not str:  # absent in recorded events
+        request_id = raw_headers.get("x-api-requestid")
+        if not request_id or type(request_id) is not str:
+            request_id = get_header(raw_headers, "x-api-requestid") or ""
+        request_id = request_id.strip() or context_value(context, "request_id")
     return make_request(
         NAME,  # platform
         event,
