@@ -338,11 +338,16 @@ class _HttpCycle:
             status = message["status"]
             if type(status) is not int or not 100 <= status <= 599:
                 raise AppResponseError(f"invalid ASGI status {status!r}")
+            try:
+                self.headers = [
+                    (name.decode("latin-1"), value.decode("latin-1"))
+                    for name, value in message.get("headers", ())
+                ]
+            except (AttributeError, TypeError, ValueError):
+                raise AppResponseError(
+                    "ASGI response headers must be an iterable of (bytes, bytes) pairs"
+                ) from None
             self.status = status
-            self.headers = [
-                (name.decode("latin-1"), value.decode("latin-1"))
-                for name, value in message.get("headers", ())
-            ]
         # Anything else (trailers, extensions the scope does not announce) is ignored.
 
     def expire(self) -> None:
