@@ -6,8 +6,9 @@ Tencent SCF (``X-Scf-Secret-Id``/``-Key``, ``X-Scf-Session-Token``), Alibaba FC
 temporary credentials in request headers. Every record of the ``faas_bridge`` logger and its
 children, at every level down to DEBUG, is rendered in full (message, arguments, traceback,
 extra attributes) and searched for the header names and their values: in event mode (apps
-that raise, protocol faults, malformed and unknown events, deadlines, lifespan failures) and
-in web mode (the WSGI and ASGI context middleware, access log included).
+that raise, protocol faults, apps copying credentials into refused or oversize responses,
+oversize requests, malformed and unknown events, deadlines, lifespan failures) and in web
+mode (the WSGI and ASGI context middleware, access log included).
 """
 
 from __future__ import annotations
@@ -172,7 +173,31 @@ async def asgi_bad_protocol(scope: dict[str, Any], receive: Any, send: Any) -> N
         await send({"type": "http.response.body", "body": b"before start"})
 
 
+def wsgi_echoes_credentials(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """Copies injected credentials into response headers, one of them with a CR LF."""
+    token = environ.get("HTTP_X_SCF_SESSION_TOKEN", "")
+    start_response(
+        "200 OK",
+        [
+            ("X-Echo", environ.get("HTTP_X_FC_SECURITY_TOKEN", "")),
+            ("X-Injected", token + "\r\nSet-Cookie: stolen=" + token),
+        ],
+    )
+    return [environ.get("HTTP_X_CLOUDBASE_CONTEXT", "").encode()]
+
+
+async def asgi_echoes_credentials(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    headers = [(b"x-echo-" + name, value) for name, value in scope["headers"]]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"x" * 64})
+
+
 EVENT_APPS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "wsgi_header_injection": (wsgi_echoes_credentials, {}),
+    "wsgi_request_too_large": (wsgi_echoes_credentials, {"request_limit": 4}),
+    "asgi_response_too_large": (asgi_echoes_credentials, {"response_limit": 16}),
     "flask": (flask_app, {}),
     "wsgi_raises_mid_body": (wsgi_raises_mid_body, {}),
     "wsgi_bad_status": (wsgi_bad_status, {}),
@@ -192,7 +217,7 @@ def test_failing_apps_log_no_credentials(logs: Everything, name: str, platform: 
     seen = call(handler, credential_event(platform), build_context(platform))
     assert_no_credentials(logs, expect_records=name != "flask")  # Flask logs on its own
     for value in SECRET_VALUES.values():
-        assert value not in seen  # nor does the client get them back
+        assert value not in seen  # nor does the client get them back (all answers are errors)
 
 
 # --------------------------------------------------------------------------------------------
