@@ -247,7 +247,7 @@ def encode_query(params: object) -> bytes:
     """
     if not params:
         return b""
-    if not isinstance(params, Mapping):
+    if type(params) is not dict and not isinstance(params, Mapping):
         raise MalformedEventError(
             f"query parameters must be an object, not {type(params).__name__}"
         )
@@ -306,7 +306,7 @@ def header_pairs(headers: object) -> HeaderList | dict[str, str]:
     """
     if not headers:
         return []
-    if not isinstance(headers, Mapping):
+    if type(headers) is not dict and not isinstance(headers, Mapping):
         raise MalformedEventError(f"'headers' must be an object, not {type(headers).__name__}")
     try:  # every value a string? (at C speed; names are checked where they are used)
         "".join(headers.values())

@@ -53,7 +53,16 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
     query = event.get("queryStringParameters")
     if query is None:
         query = event.get("queryString")
-    scheme = scheme_from(get_header(raw_headers, "x-forwarded-proto"))
+    # Real events carry lower-case names: try the plain lookups before the general one.
+    scheme = raw_headers.get("x-forwarded-proto")
+    if scheme != "https" and scheme != "http":
+        scheme = scheme_from(get_header(raw_headers, "x-forwarded-proto"))
+    host = raw_headers.get("host")
+    if type(host) is not str:
+        host = get_header(raw_headers, "host")
+    forwarded = raw_headers.get("x-forwarded-for")  # the only client address: forgeable
+    if type(forwarded) is not str:
+        forwarded = get_header(raw_headers, "x-forwarded-for")
     request_id = request_context.get("requestId")
     if not isinstance(request_id, str) or not request_id:
         request_id = get_header(raw_headers, "x-cloudbase-request-id") or context_value(
@@ -71,8 +80,8 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
         header_pairs(raw_headers),  # headers
         decode_body(event.get("body"), event.get("isBase64Encoded")),  # body
         scheme,
-        server_from_host(get_header(raw_headers, "host"), scheme),  # server
-        first_forwarded_for(get_header(raw_headers, "x-forwarded-for")),  # client_ip
+        server_from_host(host, scheme),  # server
+        first_forwarded_for(forwarded),  # client_ip
         request_id,
     )
 

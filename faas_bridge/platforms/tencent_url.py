@@ -46,8 +46,16 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
     query = event.get("queryString")
     if query is None:
         query = event.get("queryStringParameters")
-    scheme = scheme_from(get_header(raw_headers, "x-forwarded-proto"))
-    client_ip = get_header(raw_headers, "x-scf-remote-addr")
+    # Real events carry lower-case names: try the plain lookups before the general one.
+    scheme = raw_headers.get("x-forwarded-proto")
+    if scheme != "https" and scheme != "http":
+        scheme = scheme_from(get_header(raw_headers, "x-forwarded-proto"))
+    host = raw_headers.get("host")
+    if type(host) is not str:
+        host = get_header(raw_headers, "host")
+    client_ip = raw_headers.get("x-scf-remote-addr")
+    if type(client_ip) is not str:
+        client_ip = get_header(raw_headers, "x-scf-remote-addr")
     if options.trust_forwarded_for:
         client_ip = first_forwarded_for(get_header(raw_headers, "x-forwarded-for")) or client_ip
     return make_request(
@@ -62,7 +70,7 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
         header_pairs(raw_headers),  # headers
         decode_body(event.get("body"), event.get("isBase64Encoded")),  # body
         scheme,
-        server_from_host(get_header(raw_headers, "host"), scheme),  # server
+        server_from_host(host, scheme),  # server
         client_ip,  # client_ip
         context_value(context, "request_id")
         or get_header(raw_headers, "x-scf-request-id"),  # request_id
