@@ -151,9 +151,14 @@ class Handler:
 
     def _call_fc2(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """Alibaba FC 2.0 HTTP trigger: the runtime calls the handler as a WSGI app."""
+        context = environ.get("fc.context")
         environ.setdefault("faas_bridge.event", None)
-        environ.setdefault("faas_bridge.context", environ.get("fc.context"))
+        environ.setdefault("faas_bridge.context", context)
         environ.setdefault("faas_bridge.platform", "alibaba_fc")
+        request_id = getattr(context, "request_id", None)
+        environ.setdefault(
+            "faas_bridge.request_id", request_id if isinstance(request_id, str) else ""
+        )
         if self.interface == "wsgi":
             return self.app(environ, start_response)
         return self._call_fc2_asgi(environ, start_response)
@@ -410,7 +415,10 @@ def _log_app_error(request: Request) -> None:
 
 def _describe_unknown(event: Any, platform: Platform | None) -> str:
     if isinstance(event, Mapping):
-        keys = ", ".join(sorted(str(key) for key in event)[:20]) or "none"
+        from .web import is_credential_header
+
+        names = sorted(str(key) for key in event if not is_credential_header(str(key)))
+        keys = ", ".join(names[:20]) or "none"
         seen = f"an object with keys: {keys}"
     else:
         seen = f"a {type(event).__name__}"

@@ -186,3 +186,28 @@ def test_public_surface() -> None:
 def test_handler_repr_names_app_and_platform(spy: Spy) -> None:
     assert "tencent_url" in repr(make_handler(spy, platform="tencent_url"))
     assert make_handler(spy).interface == "wsgi"
+
+
+def test_fc2_call_exposes_the_request_id(spy: Spy) -> None:
+    from io import BytesIO
+    from types import SimpleNamespace
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "fc.context": SimpleNamespace(request_id="fc2-req-7"),
+        "wsgi.input": BytesIO(b""),
+    }
+    make_handler(spy)(environ, lambda status, headers, exc_info=None: None)
+    assert spy.environ["faas_bridge.request_id"] == "fc2-req-7"
+
+
+def test_unknown_event_message_never_names_credential_headers(spy: Spy) -> None:
+    event = {"X-Scf-Session-Token": "secret", "x-fc-access-key-id": "AK", "Host": "a"}
+    with pytest.raises(UnknownEventError) as caught:
+        make_handler(spy)(event, None)
+    message = str(caught.value)
+    assert "Host" in message
+    assert "Session-Token" not in message
+    assert "access-key" not in message
