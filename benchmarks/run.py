@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -181,7 +182,7 @@ def wsgi_variants() -> dict[str, Call]:
     ours = make_handler(trivial_wsgi)
     for name in ("tencent_apigw", "tencent_url", "cloudbase", "alibaba_fc"):
         event, context = platform_event(name), build_context(name)
-        variants[f"faas_bridge {name}"] = lambda e=event, c=context: ours(e, c)
+        variants[f"faas_bridge {name}"] = partial(ours, event, context)
     apig = make_lambda_handler(trivial_wsgi, binary_support=True)
     aws = aws_v1_event()
     variants["apig-wsgi (AWS v1)"] = lambda: apig(aws, None)
@@ -214,7 +215,7 @@ def asgi_variants() -> dict[str, Call] | None:
     variants: dict[str, Call] = {"direct app call": direct}
     for name in ("tencent_apigw", "alibaba_fc"):
         event, context = platform_event(name), build_context(name)
-        variants[f"faas_bridge {name}"] = lambda e=event, c=context: ours(e, c)
+        variants[f"faas_bridge {name}"] = partial(ours, event, context)
     mangum = Mangum(trivial_asgi, lifespan="off")
     aws = aws_v1_event()
 
@@ -255,7 +256,7 @@ def realistic_table(rounds: int, calls: int) -> list[str]:
     ours = make_handler(flask_app)
     for name in ("tencent_apigw", "alibaba_fc"):
         event, context = platform_event(name), build_context(name)
-        variants[f"Flask  faas_bridge {name}"] = lambda e=event, c=context: ours(e, c)
+        variants[f"Flask  faas_bridge {name}"] = partial(ours, event, context)
     apig = make_lambda_handler(flask_app, binary_support=True)
     variants["Flask  apig-wsgi (AWS v1)"] = lambda: apig(aws, None)
     try:
@@ -266,7 +267,7 @@ def realistic_table(rounds: int, calls: int) -> list[str]:
         ours_asgi = make_handler(fastapi_app, lifespan="off")
         for name in ("tencent_apigw", "alibaba_fc"):
             event, context = platform_event(name), build_context(name)
-            variants[f"FastAPI faas_bridge {name}"] = lambda e=event, c=context: ours_asgi(e, c)
+            variants[f"FastAPI faas_bridge {name}"] = partial(ours_asgi, event, context)
         mangum = Mangum(fastapi_app, lifespan="off")
 
         class LambdaContext:
@@ -277,10 +278,14 @@ def realistic_table(rounds: int, calls: int) -> list[str]:
     except Exception as exc:
         print(f"(FastAPI example not measured: {type(exc).__name__}: {exc})")
     medians = measure(variants, rounds, calls)
-    lines = ["\nRealistic apps, GET /api/items end to end (app time included)"]
-    lines.append(f"  {'variant':40} {'per call µs':>11}")
+    peers = {"Flask": medians["Flask  apig-wsgi (AWS v1)"]}
+    if "FastAPI Mangum (AWS v1)" in medians:
+        peers["FastAPI"] = medians["FastAPI Mangum (AWS v1)"]
+    lines = ["\nRealistic apps, GET /api/items end to end (app time included; ratio to the peer)"]
+    lines.append(f"  {'variant':40} {'per call µs':>11} {'ratio':>7}")
     for name, value in medians.items():
-        lines.append(f"  {name:40} {value:11.1f}")
+        ratio = value / peers[name.split()[0]]
+        lines.append(f"  {name:40} {value:11.1f} {ratio:7.2f}")
     return lines
 
 
@@ -395,7 +400,7 @@ def main() -> None:
         results["asgi"] = asgi
         for line in overhead_table("ASGI per-call overhead", asgi, ["Mangum (AWS v1)"]):
             print(line)
-    for line in realistic_table(max(5, rounds // 3), calls // 10):
+    for line in realistic_table(max(7, rounds // 2), calls // 10):
         print(line)
     for line in cold_start(7 if args.quick else 15):
         print(line)
