@@ -146,16 +146,23 @@ def platform_event(name: str) -> Any:
 
 
 def measure(variants: dict[str, Call], rounds: int, calls: int) -> dict[str, float]:
-    """Median microseconds per call of each variant, interleaved round by round."""
+    """Median microseconds per call of each variant, interleaved round by round.
+
+    The order rotates every round, so no variant always runs first after the collection
+    that ends a round (which measurably slows whatever runs next).
+    """
     samples: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
     for call in variants.values():  # warm up every path (imports, caches)
         for _ in range(200):
             call()
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for _ in range(rounds):
-            for name, call in variants.items():
+        for round_number in range(rounds):
+            shift = round_number % len(names)
+            for name in names[shift:] + names[:shift]:
+                call = variants[name]
                 start = time.perf_counter_ns()
                 for _ in range(calls):
                     call()
