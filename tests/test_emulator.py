@@ -12,12 +12,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import socket
-import subprocess
 import sys
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -38,7 +34,8 @@ from faas_bridge.emulator import (
     redact,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+from .processes import ServerProcess, free_port
+
 PLATFORMS = ("tencent_apigw", "tencent_url", "cloudbase", "alibaba_fc")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 TENCENT_403 = {
@@ -177,52 +174,19 @@ async def fastapi_hello(request: Request) -> dict[str, Any]:
 # --- the server ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Emulated:
+class Emulated(ServerProcess):
     """One ``python -m faas_bridge emulate`` subprocess on 127.0.0.1, its output in a file."""
 
     def __init__(self, target: str, platform: str, log_path: Path, *args: str) -> None:
         self.platform = platform
-        self.log_path = log_path
-        self.port = free_port()
-        command = [sys.executable, "-m", "faas_bridge", "emulate", target, "--platform", platform]
-        command += ["--port", str(self.port), *args]
-        environ = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        with log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT
-            )
-        self.url = f"http://127.0.0.1:{self.port}"
+        port = free_port()
+        super().__init__(
+            ["emulate", target, "--platform", platform, "--port", str(port), *args],
+            log_path,
+            port,
+        )
         # On tencent_apigw the stage is part of the public URL, as on the default domain.
         self.prefix = "/release" if platform == "tencent_apigw" else ""
-        self._wait_until_listening()
-
-    def _wait_until_listening(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"emulator exited early:\n{self.log()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.kill()
-        raise AssertionError(f"emulator did not listen within 30 s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
 
 
 @pytest.fixture(scope="module", params=PLATFORMS)

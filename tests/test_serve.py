@@ -12,11 +12,7 @@ import asyncio
 import base64
 import gzip
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -31,7 +27,8 @@ from fastapi.responses import StreamingResponse
 from flask import Flask, Response, jsonify, request
 from sse_starlette.sse import EventSourceResponse
 
-ROOT = Path(__file__).resolve().parents[1]
+from .processes import ServerProcess, free_port
+
 CONTEXT_KEYS = (
     "faas_bridge.platform",
     "faas_bridge.request_id",
@@ -145,14 +142,7 @@ TARGETS = {"flask": "tests.test_serve:flask_app", "fastapi": "tests.test_serve:f
 # --- the server ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Server:
+class Server(ServerProcess):
     """One ``faas-bridge serve`` subprocess on 127.0.0.1, its output in a file."""
 
     def __init__(
@@ -164,51 +154,13 @@ class Server:
         args: list[str] | None = None,
     ) -> None:
         self.target = target
-        self.log_path = log_path
-        self.port = free_port()
-        command = [sys.executable, "-m", "faas_bridge", "serve", target, "--host", "127.0.0.1"]
-        command += args or []
-        environ = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        port = free_port()
+        arguments = ["serve", target, "--host", "127.0.0.1", *(args or [])]
         if env is None:
-            command += ["--port", str(self.port)]
+            arguments += ["--port", str(port)]
         else:
-            environ.update(env, PORT=str(self.port))
-        with log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT
-            )
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._wait_until_listening()
-
-    def _wait_until_listening(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"server exited early:\n{self.log()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.kill()
-        raise AssertionError(f"server did not listen within 30 s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def terminate(self, timeout: float = 20) -> int:
-        """SIGTERM, as the platforms send it; the exit code."""
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(f"server ignored SIGTERM:\n{self.log()}") from None
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
+            env = {**env, "PORT": str(port)}
+        super().__init__(arguments, log_path, port, env)
 
 
 @pytest.fixture(scope="module", params=["flask", "fastapi"])
