@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Coroutine, Mapping
 from typing import Any, Callable, TypeVar
 
 from .errors import AppResponseError, BridgeError, MalformedEventError
-from .http import HeaderList, Request, Response
+from .http import _PATH_SAFE, HeaderList, Request, Response
 from .lifespan import Lifespan, LifespanMode
 
 __all__ = [
@@ -228,6 +228,14 @@ def _header_name(name: str) -> bytes:
     return encoded
 
 
+def _scope_path(path: str) -> str:
+    """The decoded path as uvicorn gives it: bytes that are not UTF-8 become U+FFFD (the
+    Request keeps them as surrogate escapes, which WSGI needs and ASGI apps cannot encode)."""
+    if path.isascii():
+        return path
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def build_scope(request: Request, state: Mapping[str, Any] | None = None) -> Scope:
     """The ASGI HTTP scope for a request, as uvicorn would build it from the same HTTP.
 
@@ -251,7 +259,7 @@ def build_scope(request: Request, state: Mapping[str, Any] | None = None) -> Sco
         "http_version": "1.1",
         "method": request.method,
         "scheme": request.scheme,
-        "path": root_path + request.path if root_path else request.path,
+        "path": _scope_path(root_path + request.path if root_path else request.path),
         "raw_path": request.raw_path,
         "query_string": request.query_string,
         "root_path": root_path,
@@ -586,7 +594,7 @@ def request_from_environ(environ: Mapping[str, Any]) -> Request:
         body = stream.read(length) if length > 0 else stream.read()
     root_path = _from_wsgi_str(environ.get("SCRIPT_NAME", ""))
     path = _from_wsgi_str(environ.get("PATH_INFO", "")) or "/"
-    raw_path = quote(root_path + path, safe="/:@!$&'()*+,;=").encode("ascii")
+    raw_path = quote(root_path + path, safe=_PATH_SAFE, errors="surrogateescape").encode("ascii")
     scheme = environ.get("wsgi.url_scheme", "http")
     remote = environ.get("REMOTE_ADDR")
     context = environ.get("fc.context")

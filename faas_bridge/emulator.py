@@ -38,7 +38,7 @@ from typing import Any, Callable, NamedTuple, TextIO
 from urllib.parse import quote, unquote
 
 from .errors import ConfigurationError
-from .http import strip_base_path
+from .http import returned_size, strip_base_path
 from .options import normalise_base_path
 from .testing import (
     PLATFORM_NAMES,
@@ -225,7 +225,7 @@ class Gateway:
         ``local_origin`` (``http://127.0.0.1:8000``) replaces the emulated default domain in an
         absolute ``Location``, so redirects of requests under ``/<stage>/`` stay local.
         """
-        size = _return_size(returned)
+        size = returned_size(returned)
         if size > self.response_limit:
             return self.error(
                 "response_too_large",
@@ -290,15 +290,6 @@ def _header_safe(text: str) -> str:
 
 def _megabytes(size: int) -> str:
     return f"{size // MIB} MB ({size} bytes)"
-
-
-def _return_size(returned: Any) -> int:
-    if isinstance(returned, (bytes, bytearray)):
-        return len(returned)
-    try:
-        return len(json.dumps(returned, ensure_ascii=False).encode("utf-8"))
-    except (TypeError, ValueError):
-        return 0  # parse_response names what cannot be serialised
 
 
 def _force_attachment(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

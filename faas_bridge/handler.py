@@ -10,7 +10,7 @@ from .errors import (
     MalformedEventError,
     UnknownEventError,
 )
-from .http import Request, Response, check_response
+from .http import Request, Response, check_response, returned_size
 from .options import Options
 from .platforms import PLATFORMS, detect, get_platform
 
@@ -111,10 +111,11 @@ class Handler:
             response_limit = options.response_limit
             if response_limit is None:
                 response_limit = platform.RESPONSE_LIMIT
-            # Only a body that base64 (a third larger) could take past the limit is measured.
-            if not response_limit or len(response.body) * 4 // 3 + 4 <= response_limit:
+            # The limit applies to the return value's JSON. Escaping grows text at most
+            # sixfold (a control byte becomes \u00XX): smaller bodies need no measuring.
+            if not response_limit or len(response.body) * 6 + 4096 <= response_limit:
                 return returned
-            size = len(returned["body"]) if returned["isBase64Encoded"] else len(response.body)
+            size = returned_size(returned)
             if size <= response_limit:
                 return returned
             response = _too_large(request, "response", response_limit, size)
@@ -133,6 +134,8 @@ class Handler:
             check_response(response)
         except LifespanError:
             raise  # lifespan="on" and startup failed: the instance cannot serve
+        except MalformedEventError as exc:  # found while building the scope
+            response = _error_response(400, "malformed_event", str(exc))
         except Exception:
             response = self._failed(request)
         return response
@@ -171,7 +174,11 @@ class Handler:
 
         from .asgi import request_from_environ
 
-        request = request_from_environ(environ)
+        try:
+            request = request_from_environ(environ)
+        except (ValueError, UnicodeError):  # an environ no FC 2.0 runtime would build
+            start_response("400 Bad Request", list(_JSON_HEADERS))
+            return [b'{"error": "malformed_event", "message": "unusable FC 2.0 environ"}']
         response = self._respond(request)
         status = response.status
         try:
@@ -234,6 +241,10 @@ def make_handler(
             raise :class:`~faas_bridge.UnknownEventError`.
         on_error: ``"respond"`` answers an app exception with a logged 500; ``"raise"``
             lets it propagate so the platform records the invocation as failed.
+        request_limit: largest request body in bytes (``None``: the platform's, 6 MiB on
+            Tencent and CloudBase, 32 MiB on FC; ``0``: none); above it, a 413 JSON error.
+        response_limit: largest return value in bytes, measured as its JSON (``None``: the
+            platform's; ``0``: none); above it, a 502 JSON error and a log line.
         lifespan: ASGI only. ``"auto"`` runs the app's lifespan startup once per process
             and carries on (logged) if the app does not support it or it fails; ``"on"``
             requires it (:class:`~faas_bridge.LifespanError` otherwise); ``"off"`` skips it.
@@ -352,7 +363,7 @@ def _decode_json_event(event: bytes | bytearray | str) -> Any:
     try:
         text = event if isinstance(event, str) else event.decode("utf-8")
         value, end = decoder.raw_decode(text)
-        if end == len(text) or not text[end:].strip():
+        if end == len(text) or not text[end:].strip(" \t\n\r"):
             return value
     except (UnicodeDecodeError, ValueError):
         pass

@@ -205,7 +205,7 @@ def split_path(path: object) -> tuple[str, bytes]:
         known = _SPLIT_PATHS.get(path)
         if known is None:
             known = _split_path(path)
-            if len(_SPLIT_PATHS) < _MEMO_LIMIT:
+            if len(_SPLIT_PATHS) < _MEMO_LIMIT and len(path) <= 256:
                 _SPLIT_PATHS[path] = known
         return known
     return _split_path(path)
@@ -406,6 +406,22 @@ def first_forwarded_for(value: str | None) -> str | None:
 # Response side
 
 MIB = 1024 * 1024
+
+
+def returned_size(returned: object) -> int:
+    """Bytes of a handler's return value as the runtime sends it on: its JSON, in UTF-8.
+
+    The platforms' response limits apply to this, not to the body alone: base64, JSON
+    escaping and the headers all count.
+    """
+    if isinstance(returned, (bytes, bytearray)):
+        return len(returned)
+    import json
+
+    try:
+        return len(json.dumps(returned, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    except (TypeError, ValueError):
+        return 0  # not serialisable: the platform's own error, not a size problem
 
 
 def check_response(response: Response) -> None:

@@ -44,6 +44,8 @@ class Options:
             raise ConfigurationError(
                 f"fc_cookies must be one of {_FC_COOKIE_MODES}, not {fc_cookies!r}"
             )
+        if isinstance(text_mime_types, str):
+            raise ConfigurationError("text_mime_types takes a list of media types, not one string")
         self.base_path = normalise_base_path(base_path)
         self.stage_prefix = stage_prefix
         self.text_types = frozenset(t.strip().lower() for t in text_mime_types)

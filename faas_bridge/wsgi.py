@@ -54,9 +54,10 @@ _ENVIRON_TEMPLATE: dict[str, Any] = {
 
 
 def _plan(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The environ keys of these header names, or ``()`` when two names share a key."""
+    """The environ keys of these header names, or ``()`` when two names share a key or a
+    name holds an underscore (the general way drops those)."""
     keys = tuple(map(_environ_key, names))
-    plan = keys if len(set(keys)) == len(keys) else ()
+    plan = keys if len(set(keys)) == len(keys) and "_" not in "".join(names) else ()
     if len(_PLANS) < _ENVIRON_KEYS_MAX:
         _PLANS[names] = plan
     return plan
@@ -123,6 +124,10 @@ def build_environ(request: Request) -> dict[str, Any]:
             headers = request.headers
     for name, value in headers:
         key = _environ_key(name)
+        if "_" in name:
+            # "X_Forwarded_For" would land on the key of "X-Forwarded-For": a client could
+            # forge a header the gateway sets. Dropped, as gunicorn and nginx do.
+            continue
         if not value.isascii():
             try:
                 value = value.encode("utf-8", "surrogateescape").decode("latin-1")

@@ -471,3 +471,20 @@ def test_background_work_still_running_at_the_deadline_is_cut_and_the_response_k
         response = call(handler, "tencent_url", "GET", "/")
     assert (response.status_code, response.text) == (200, "sent")
     assert "background work" in caplog.text
+
+
+def test_non_utf8_path_bytes_reach_the_scope_as_replacement_characters() -> None:
+    from faas_bridge import make_handler
+    from faas_bridge.testing import build_event
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        body = f"{scope['path']}|{scope['raw_path'].decode()}".encode()
+        await send({"type": "http.response.body", "body": body})
+
+    from faas_bridge.testing import parse_response
+
+    result = make_handler(app, lifespan="off")(build_event("tencent_url", "GET", "/raw%FF"), None)
+    response = parse_response("tencent_url", result)
+    assert response.status_code == 200
+    assert response.content.decode() == "/raw\ufffd|/raw%FF"

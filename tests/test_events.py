@@ -160,6 +160,30 @@ def test_header_repeats_and_underscores(spy: Spy) -> None:
     assert spy.environ["HTTP_X_MULTI"] == "a,b"
 
 
+def test_header_names_with_underscores_are_dropped_as_gunicorn_does(spy: Spy) -> None:
+    event = build_event("tencent_url", "GET", "/", headers={"X-Forwarded-For": "10.0.0.1"})
+    event["headers"]["x_forwarded_for"] = "6.6.6.6"  # would land on HTTP_X_FORWARDED_FOR
+    make_handler(spy)(event, None)
+    assert spy.environ["HTTP_X_FORWARDED_FOR"] == "10.0.0.1"
+
+
+def test_fc_folded_host_header_is_unfolded_for_the_app() -> None:
+    import json
+
+    from flask import Flask, request, url_for
+
+    app = Flask("host")
+
+    @app.get("/x")
+    def where() -> str:
+        return f"{request.host} {url_for('where', _external=True)}"
+
+    event = json.loads(build_event("alibaba_fc", "GET", "/x"))
+    event["headers"]["Host"] = "abc.cn-hangzhou.fcapp.run,abc.cn-hangzhou.fcapp.run"
+    body = make_handler(app)(json.dumps(event).encode(), None)["body"]
+    assert body == "abc.cn-hangzhou.fcapp.run https://abc.cn-hangzhou.fcapp.run/x"
+
+
 def test_non_ascii_header_values_are_utf8_bytes_as_latin1(spy: Spy) -> None:
     make_handler(spy)(build_event("cloudbase", "GET", "/", headers={"X-Name": "李雷"}), None)
     assert spy.environ["HTTP_X_NAME"].encode("latin-1").decode("utf-8") == "李雷"

@@ -211,3 +211,38 @@ def test_unknown_event_message_never_names_credential_headers(spy: Spy) -> None:
     assert "Host" in message
     assert "Session-Token" not in message
     assert "access-key" not in message
+
+
+def test_text_mime_types_must_be_a_list_not_one_string() -> None:
+    with pytest.raises(ConfigurationError, match="list"):
+        make_handler(Spy(), text_mime_types="application/x-yaml")
+
+
+def test_bytes_with_trailing_garbage_are_not_an_event(spy: Spy) -> None:
+    event = build_event("alibaba_fc", "GET", "/") + "\u00a0".encode()
+    with pytest.raises(UnknownEventError):
+        make_handler(spy)(event, None)
+
+
+def test_fc2_call_of_an_asgi_app_with_a_non_utf8_path_is_answered() -> None:
+    from io import BytesIO
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/\xff",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "x",
+        "SERVER_PORT": "443",
+        "wsgi.url_scheme": "https",
+        "wsgi.input": BytesIO(b""),
+    }
+    statuses: list[str] = []
+    body = make_handler(app, lifespan="off")(
+        environ, lambda status, headers, exc_info=None: statuses.append(status)
+    )
+    assert statuses == ["200 OK"]
+    assert b"".join(body) == "/\ufffd".encode()  # as uvicorn decodes a non-UTF-8 path

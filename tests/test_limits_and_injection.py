@@ -10,6 +10,7 @@ from typing import Any, Callable
 import pytest
 
 from faas_bridge import ConfigurationError, make_handler
+from faas_bridge.http import returned_size
 from faas_bridge.testing import PLATFORM_NAMES, build_context, build_event, parse_response
 
 from .conftest import Spy
@@ -99,23 +100,34 @@ def test_request_above_the_platform_limit_answers_413(
 
 
 @pytest.mark.parametrize("platform", PLATFORM_NAMES)
-def test_response_above_the_limit_answers_502_counting_base64(
+def test_response_above_the_limit_answers_502_counting_the_whole_return(
     platform: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    text = Spy(headers=[("Content-Type", "text/plain")], body=b"a" * 1000)
-    binary = Spy(headers=[("Content-Type", "image/png")], body=b"\x89" * 1000)
+    text = Spy(headers=[("Content-Type", "text/plain")], body=b"a" * 1400)
+    binary = Spy(headers=[("Content-Type", "image/png")], body=b"\x89" * 1400)
     event = build_event(platform, "GET", "/", request_id="req-big")
     context = build_context(platform, request_id="req-big")
-    # 1000 text bytes fit a 1000-byte limit; the same bytes as base64 (1336) do not
-    assert make_handler(text, response_limit=1000)(event, context)["statusCode"] == 200
+    unlimited = make_handler(binary, response_limit=0)(event, context)
+    size = returned_size(unlimited)  # the return value's JSON: base64 and headers count
+    assert size > 1400 * 4 // 3
+    # 1400 text bytes fit an 1800-byte limit; the same bytes as base64 do not
+    assert make_handler(text, response_limit=1800)(event, context)["statusCode"] == 200
     with caplog.at_level(logging.WARNING, logger="faas_bridge"):
-        result = make_handler(binary, response_limit=1000)(event, context)
+        result = make_handler(binary, response_limit=1800)(event, context)
     assert result["statusCode"] == 502
     error = json.loads(result["body"])
     assert error["error"] == "response_too_large"
     assert error["request_id"] == "req-big"
-    assert "1336 bytes" in error["message"]
+    assert f"{size} bytes" in error["message"]
     assert "req-big" in caplog.records[0].getMessage()
+    assert make_handler(binary, response_limit=size)(event, context)["statusCode"] == 200
+
+
+def test_json_escaping_counts_towards_the_response_limit() -> None:
+    quotes = Spy(headers=[("Content-Type", "application/json")], body=b'"' * 3000)
+    event = build_event("tencent_url", "GET", "/")
+    # 3000 body bytes, but the returned JSON escapes each quote: over 6000 bytes
+    assert make_handler(quotes, response_limit=5000)(event, None)["statusCode"] == 502
 
 
 def test_default_response_limit_is_the_platforms() -> None:

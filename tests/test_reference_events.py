@@ -109,6 +109,8 @@ def test_fc_folded_host_header_is_unfolded() -> None:
     spy = Spy()
     replay("alibaba-fc3-http-heimdallr-proxy-1.json", "alibaba_fc", spy)
     assert spy.environ["SERVER_NAME"] == "checkchlr-proxy-ggsguhdmtj.cn-shanghai.fcapp.run"
+    # frameworks build URLs from the Host header itself: it must be unfolded too
+    assert spy.environ["HTTP_HOST"] == "checkchlr-proxy-ggsguhdmtj.cn-shanghai.fcapp.run"
     assert json.loads(spy.input)["id"].startswith("监测任务")
 
 

@@ -61,6 +61,11 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
     host = raw_headers.get("Host")
     if type(host) is not str:
         host = get_header(raw_headers, "host") or request_context.get("domainName")
+    if type(host) is str and "," in host:  # FC folds a repeated Host into "a,a": unfold it
+        host = host.split(",", 1)[0].strip()
+        raw_headers = {
+            name: host if name.lower() == "host" else value for name, value in raw_headers.items()
+        }
     client_ip = http.get("sourceIp")
     if options.trust_forwarded_for:
         client_ip = (
