@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Coroutine, Mapping
 from typing import Any, Callable, TypeVar
 
 from .errors import AppResponseError, BridgeError, MalformedEventError
-from .http import _PATH_SAFE, HeaderList, Request, Response
+from .http import _PATH_SAFE, HeaderList, Request, Response, remember
 from .lifespan import Lifespan, LifespanMode
 
 __all__ = [
@@ -216,16 +216,12 @@ def shared_loop() -> SharedLoop:
 
 # Header name -> lower-case bytes, filled as names are seen (they repeat across calls).
 _HEADER_NAMES: dict[str, bytes] = {}
-_HEADER_NAMES_MAX = 2048
 
 
 def _header_name(name: str) -> bytes:
     if type(name) is not str:
         raise MalformedEventError(f"a header name is a {type(name).__name__}, not a string")
-    encoded = name.lower().encode("utf-8", "surrogateescape")
-    if len(_HEADER_NAMES) < _HEADER_NAMES_MAX:
-        _HEADER_NAMES[name] = encoded
-    return encoded
+    return remember(_HEADER_NAMES, name, name.lower().encode("utf-8", "surrogateescape"))
 
 
 def _scope_path(path: str) -> str:

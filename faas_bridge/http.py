@@ -19,6 +19,10 @@ if TYPE_CHECKING:  # typing costs milliseconds of cold start; annotations only
     from typing import Any, Union
 
     HeaderValue = Union[str, list[str]]
+    from typing import TypeVar
+
+    K = TypeVar("K")
+    V = TypeVar("V")
 
 __all__ = [
     "Request",
@@ -187,7 +191,19 @@ def decode_body(body: object, base64_flag: object) -> bytes:
 
 # Results of the pure string functions below, by argument: warm calls repeat the same paths,
 # hosts and schemes, and a dict lookup is far cheaper than redoing the work. Bounded.
-_MEMO_LIMIT = 1024
+MEMO_LIMIT = 1024
+
+
+def remember(memo: dict[K, V], key: K, value: V) -> V:
+    """Store ``value`` in a bounded memo and return it. A full memo is emptied first, so it
+    follows the traffic rather than freezing on whatever filled it (memos are only written
+    on a miss, so the cost stays off the common path)."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
 _chain = chain.from_iterable
 _SPLIT_PATHS: dict[str, tuple[str, bytes]] = {}
 _SERVERS: dict[tuple[str | None, str], tuple[str, int]] = {}
@@ -205,8 +221,8 @@ def split_path(path: object) -> tuple[str, bytes]:
         known = _SPLIT_PATHS.get(path)
         if known is None:
             known = _split_path(path)
-            if len(_SPLIT_PATHS) < _MEMO_LIMIT and len(path) <= 256:
-                _SPLIT_PATHS[path] = known
+            if len(path) <= 256:  # long paths would make the memo heavy
+                remember(_SPLIT_PATHS, path, known)
         return known
     return _split_path(path)
 
@@ -259,8 +275,9 @@ def encode_query(params: object) -> bytes:
             if type(key) is not str:
                 raise MalformedEventError(f"a query parameter name is a {type(key).__name__}")
             if key.isalnum() and key.isascii():
-                if len(plain_keys) < _MEMO_LIMIT:
-                    plain_keys.add(key)
+                if len(plain_keys) >= MEMO_LIMIT:
+                    plain_keys.clear()
+                plain_keys.add(key)
             else:
                 key = _quote_query(key)
         if type(value) is str:
@@ -363,9 +380,7 @@ def server_from_host(host: str | None, scheme: str) -> tuple[str, int]:
     key = (host, scheme)
     known = _SERVERS.get(key)
     if known is None:
-        known = _server_from_host(host, scheme)
-        if len(_SERVERS) < _MEMO_LIMIT:
-            _SERVERS[key] = known
+        known = remember(_SERVERS, key, _server_from_host(host, scheme))
     return known
 
 
@@ -453,9 +468,7 @@ def is_text_type(content_type: str, extra: frozenset[str]) -> bool:
     key = (content_type, extra)
     known = _TEXT_TYPE_MEMO.get(key)
     if known is None:
-        known = _is_text_type(content_type, extra)
-        if len(_TEXT_TYPE_MEMO) < _MEMO_LIMIT:
-            _TEXT_TYPE_MEMO[key] = known
+        known = remember(_TEXT_TYPE_MEMO, key, _is_text_type(content_type, extra))
     return known
 
 

@@ -7,7 +7,7 @@ import sys
 from io import BytesIO
 
 from .errors import AppResponseError, MalformedEventError
-from .http import HeaderList, Request, Response
+from .http import HeaderList, Request, Response, remember
 
 __all__ = ["WsgiRunner", "build_environ", "wsgi_str"]
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # typing costs milliseconds of cold start; annotations only
 
 # Header name -> environ key, filled as names are seen (they repeat across calls).
 _ENVIRON_KEYS: dict[str, str] = {}
-_ENVIRON_KEYS_MAX = 2048
 _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
@@ -58,9 +57,7 @@ def _plan(names: tuple[str, ...]) -> tuple[str, ...]:
     name holds an underscore (the general way drops those)."""
     keys = tuple(map(_environ_key, names))
     plan = keys if len(set(keys)) == len(keys) and "_" not in "".join(names) else ()
-    if len(_PLANS) < _ENVIRON_KEYS_MAX:
-        _PLANS[names] = plan
-    return plan
+    return remember(_PLANS, names, plan)
 
 
 def _environ_key(name: str) -> str:
@@ -71,8 +68,7 @@ def _environ_key(name: str) -> str:
         key = "HTTP_" + name.upper().replace("-", "_")
         if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
             key = key[5:]
-        if len(_ENVIRON_KEYS) < _ENVIRON_KEYS_MAX:
-            _ENVIRON_KEYS[name] = key
+        remember(_ENVIRON_KEYS, name, key)
     return key
 
 
@@ -193,9 +189,7 @@ def _status_code(status: object) -> int:
         if digits.isdigit():
             value = int(digits)
             if 100 <= value <= 599:
-                if len(_STATUS_CODES) < 512:
-                    _STATUS_CODES[status] = value
-                return value
+                return remember(_STATUS_CODES, status, value)
     raise AppResponseError(f"invalid WSGI status {status!r}")
 
 

@@ -268,3 +268,14 @@ def test_stage_prefix_on_default_domains_only(spy: Spy) -> None:
         assert spy.environ["PATH_INFO"] == "/x"
     make_handler(spy, stage_prefix=False)(build_event("tencent_apigw", "GET", "/x"), None)
     assert spy.environ["SCRIPT_NAME"] == ""
+
+
+def test_memos_stay_bounded_and_keep_caching_new_traffic(spy: Spy) -> None:
+    from faas_bridge import http
+
+    handler = make_handler(spy)
+    for number in range(http.MEMO_LIMIT * 2 + 5):
+        handler(build_event("tencent_url", "GET", f"/item/{number}"), None)
+        assert spy.environ["PATH_INFO"] == f"/item/{number}"
+    assert 0 < len(http._SPLIT_PATHS) <= http.MEMO_LIMIT
+    assert "/item/2052" in http._SPLIT_PATHS  # recent paths are cached again after a clear

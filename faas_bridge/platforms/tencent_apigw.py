@@ -22,6 +22,7 @@ from ..http import (
     fold_headers,
     get_header,
     header_pairs,
+    remember,
     scheme_from,
     server_from_host,
 )
@@ -99,9 +100,7 @@ def stage_root(stage: object, host: object, options: Options) -> str:
         key = (stage, host)
         known = _STAGE_ROOTS.get(key)
         if known is None:
-            known = _stage_root(stage, host)
-            if len(_STAGE_ROOTS) < 256:
-                _STAGE_ROOTS[key] = known
+            known = remember(_STAGE_ROOTS, key, _stage_root(stage, host))
         return known
     return _stage_root(stage, host)
 
