@@ -390,23 +390,25 @@ def _too_large(request: Request, what: str, limit: int, size: int = 0) -> Respon
     import logging
 
     size = size or len(request.body)
+    status = 413 if what == "request" else 502
+    subject = "request body" if what == "request" else "response (its JSON)"
     logging.getLogger("faas_bridge").warning(
-        "the %s body (%d bytes) is above %s's limit of %d bytes: answering %d "
+        "the %s (%d bytes) is above %s's limit of %d bytes: answering %d "
         "(%s %s%s, request id %s)",
-        what,
+        subject,
         size,
         request.platform,
         limit,
-        413 if what == "request" else 502,
+        status,
         request.method,
         request.root_path,
         request.path,
         request.request_id or "-",
     )
     return _error_response(
-        413 if what == "request" else 502,
+        status,
         f"{what}_too_large",
-        f"the {what} body ({size} bytes) is above the platform's limit of {limit} bytes",
+        f"the {subject} ({size} bytes) is above the platform's limit of {limit} bytes",
         request.request_id,
     )
 
