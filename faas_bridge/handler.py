@@ -393,8 +393,7 @@ def _too_large(request: Request, what: str, limit: int, size: int = 0) -> Respon
     status = 413 if what == "request" else 502
     subject = "request body" if what == "request" else "response (its JSON)"
     logging.getLogger("faas_bridge").warning(
-        "the %s (%d bytes) is above %s's limit of %d bytes: answering %d "
-        "(%s %s%s, request id %s)",
+        "the %s (%d bytes) is above %s's limit of %d bytes: answering %d (%s %s%s, request id %s)",
         subject,
         size,
         request.platform,
