@@ -218,6 +218,9 @@ def shared_loop() -> SharedLoop:
 _HEADER_NAMES: dict[str, bytes] = {}
 
 
+_NAME_SETS: dict[tuple[str, ...], tuple[bytes, ...]] = {}
+
+
 def _header_name(name: str) -> bytes:
     if type(name) is not str:
         raise MalformedEventError(f"a header name is a {type(name).__name__}, not a string")
@@ -238,17 +241,31 @@ def build_scope(request: Request, state: Mapping[str, Any] | None = None) -> Sco
     ``path`` includes ``root_path`` (as current servers do), ``raw_path`` is the public
     path as sent, ``state`` a shallow copy of the lifespan state.
     """
-    known = _HEADER_NAMES.get
     root_path = request.root_path
     header_map = request.header_map  # the event's flat headers object, when it was one
-    pairs = header_map.items() if header_map is not None else request.headers
-    try:
-        headers = [
-            (known(name) or _header_name(name), value.encode("utf-8", "surrogateescape"))
-            for name, value in pairs
-        ]
-    except UnicodeEncodeError:  # only a forged event holds an unpaired surrogate escape
-        raise MalformedEventError("a header name or value is not valid Unicode text") from None
+    headers = None
+    if header_map is not None:
+        # Clients send the same set of header names call after call: their encoded forms
+        # are looked up once per set, and the values encoded at C speed.
+        names = tuple(header_map)
+        encoded_names = _NAME_SETS.get(names)
+        if encoded_names is not None:
+            try:
+                headers = list(zip(encoded_names, map(str.encode, header_map.values())))
+            except UnicodeEncodeError:  # surrogate escapes: the general way below
+                headers = None
+    if headers is None:
+        known = _HEADER_NAMES.get
+        pairs = header_map.items() if header_map is not None else request.headers
+        try:
+            headers = [
+                (known(name) or _header_name(name), value.encode("utf-8", "surrogateescape"))
+                for name, value in pairs
+            ]
+        except UnicodeEncodeError:  # only a forged event holds an unpaired surrogate escape
+            raise MalformedEventError("a header name or value is not valid Unicode text") from None
+        if header_map is not None:
+            remember(_NAME_SETS, names, tuple(name for name, _ in headers))
     return {
         "type": "http",
         "asgi": _ASGI_VERSION,
