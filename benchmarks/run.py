@@ -1,12 +1,15 @@
-"""faas_bridge against the peer adapters, side by side in one process and one run.
+"""faas_bridge against the peer adapters, side by side in one run.
 
-    python3 dev.py bench            # installs the `bench` extra, prints the table
+    python3 dev.py bench            # installs the `bench` extra, prints the tables
     python benchmarks/run.py --quick
 
 Per-call overhead is the handler's time minus the time of calling the same trivial app
-directly with a prebuilt environ (WSGI) or scope (ASGI). Variants are interleaved round by
-round so that drift of the machine hits all of them alike; each figure is the median over
-rounds. The peers receive an AWS API Gateway (REST, v1) event of the same logical request:
+directly with a prebuilt environ (WSGI) or scope (ASGI). Within one process every variant,
+faas_bridge's and the peers', is measured interleaved round by round (order rotating), so
+drift of the machine hits all of them alike; each figure is the median over rounds. That
+comparison runs in several fresh processes (``--processes``, default 5), because a
+process's hash seed and memory layout alone move its figures by several percent; the
+tables give the median ratio and its range. The peers receive an AWS API Gateway (REST, v1) event of the same logical request:
 apig-wsgi and serverless-wsgi for WSGI, Mangum (lifespan off) for ASGI.
 Cold start is ``import`` + handler creation, timed inside fresh interpreters (median).
 """
@@ -234,19 +237,69 @@ def asgi_variants() -> dict[str, Call] | None:
     return variants
 
 
-def overhead_table(title: str, medians: dict[str, float], peer_names: Iterable[str]) -> list[str]:
-    base = medians["direct app call"]
-    overhead = {name: value - base for name, value in medians.items() if name != "direct app call"}
-    peers = [name for name in peer_names if name in overhead]
-    best_peer = min(peers, key=lambda name: overhead[name])
+def overhead_table(
+    title: str, runs: list[dict[str, float]], peer_names: Iterable[str]
+) -> list[str]:
+    """Per-call overheads of several one-process runs: medians, and each ratio's range.
+
+    In every run the overhead is a variant's time minus the direct app call's, and the
+    ratio is against the peer with the smallest overhead in that same run.
+    """
+    ratios: dict[str, list[float]] = {}
+    overheads: dict[str, list[float]] = {}
+    best_peers = []
+    for medians in runs:
+        base = medians["direct app call"]
+        overhead = {
+            name: value - base for name, value in medians.items() if name != "direct app call"
+        }
+        peers = [name for name in peer_names if name in overhead]
+        best_peer = min(peers, key=lambda name: overhead[name])
+        best_peers.append(best_peer)
+        for name, value in overhead.items():
+            overheads.setdefault(name, []).append(value)
+            ratios.setdefault(name, []).append(value / overhead[best_peer])
+    base = statistics.median(medians["direct app call"] for medians in runs)
+    peer = max(set(best_peers), key=best_peers.count)
     lines = [
-        f"\n{title}  (direct app call: {base:.2f} µs; ratio against {best_peer})",
-        f"  {'variant':34} {'per call µs':>11} {'overhead µs':>11} {'ratio':>7}",
+        f"\n{title}  ({len(runs)} processes; direct app call {base:.2f} µs; ratio to {peer})",
+        f"  {'variant':34} {'overhead µs':>11} {'ratio':>7} {'range':>13}",
     ]
-    for name, value in overhead.items():
-        ratio = value / overhead[best_peer]
-        lines.append(f"  {name:34} {medians[name]:11.2f} {value:11.2f} {ratio:7.2f}")
+    for name, values in ratios.items():
+        spread = f"{min(values):.2f}-{max(values):.2f}"
+        lines.append(
+            f"  {name:34} {statistics.median(overheads[name]):11.2f} "
+            f"{statistics.median(values):7.2f} {spread:>13}"
+        )
     return lines
+
+
+def measure_overheads(rounds: int, calls: int) -> dict[str, dict[str, float]]:
+    """One process's medians for the trivial apps, WSGI and (when available) ASGI."""
+    results = {"wsgi": measure(wsgi_variants(), rounds, calls)}
+    asgi_calls = asgi_variants()
+    if asgi_calls is not None:
+        results["asgi"] = measure(asgi_calls, rounds, calls // 2)
+    return results
+
+
+def overheads_in_processes(count: int, rounds: int, calls: int) -> list[dict[str, Any]]:
+    """:func:`measure_overheads` in fresh interpreters, one after the other.
+
+    Each process has its own hash seed and memory layout, which move a run's figures by
+    several percent on a virtual machine: the spread over processes shows it.
+    """
+    runs = []
+    for _ in range(count):
+        output = subprocess.run(
+            [sys.executable, __file__, "--worker", str(rounds), str(calls)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        ).stdout
+        runs.append(json.loads(output.splitlines()[-1]))
+    return runs
 
 
 def realistic_table(rounds: int, calls: int) -> list[str]:
@@ -389,27 +442,27 @@ def memory_growth(calls: int) -> list[str]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--worker"]:  # one measuring process of overheads_in_processes
+        print(json.dumps(measure_overheads(int(sys.argv[2]), int(sys.argv[3]))))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a rough look)")
+    parser.add_argument("--processes", type=int, default=5, help="measuring processes (5)")
     parser.add_argument("--json", type=Path, help="also write the medians to this file")
     args = parser.parse_args()
     rounds, calls = (7, 2000) if args.quick else (25, 5000)
+    processes = min(args.processes, 2) if args.quick else args.processes
     print(
         f"faas_bridge benchmarks — Python {platform.python_version()} on {platform.machine()}, "
         f"{os.cpu_count()} cores, {platform.system()}; {rounds} rounds × {calls} calls"
     )
-    results: dict[str, Any] = {}
-    wsgi = measure(wsgi_variants(), rounds, calls)
-    results["wsgi"] = wsgi
-    for line in overhead_table(
-        "WSGI per-call overhead", wsgi, ["apig-wsgi (AWS v1)", "serverless-wsgi (AWS v1)"]
-    ):
+    runs = overheads_in_processes(processes, rounds, calls)
+    wsgi_peers = ["apig-wsgi (AWS v1)", "serverless-wsgi (AWS v1)"]
+    for line in overhead_table("WSGI per-call overhead", [run["wsgi"] for run in runs], wsgi_peers):
         print(line)
-    asgi_calls = asgi_variants()
-    if asgi_calls is not None:
-        asgi = measure(asgi_calls, rounds, calls // 2)
-        results["asgi"] = asgi
-        for line in overhead_table("ASGI per-call overhead", asgi, ["Mangum (AWS v1)"]):
+    if all("asgi" in run for run in runs):
+        asgi_runs = [run["asgi"] for run in runs]
+        for line in overhead_table("ASGI per-call overhead", asgi_runs, ["Mangum (AWS v1)"]):
             print(line)
     for line in realistic_table(max(7, rounds // 2), calls // 10):
         print(line)
@@ -418,7 +471,7 @@ def main() -> None:
     for line in memory_growth(20_000 if args.quick else 100_000):
         print(line)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(runs, indent=2))
 
 
 if __name__ == "__main__":
