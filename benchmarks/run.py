@@ -9,8 +9,9 @@ faas_bridge's and the peers', is measured interleaved round by round (order rota
 drift of the machine hits all of them alike; each figure is the median over rounds. That
 comparison runs in several fresh processes (``--processes``, default 5), because a
 process's hash seed and memory layout alone move its figures by several percent; the
-tables give the median ratio and its range. The peers receive an AWS API Gateway (REST, v1) event of the same logical request:
-apig-wsgi and serverless-wsgi for WSGI, Mangum (lifespan off) for ASGI.
+tables give the median ratio and its range. The peers receive an AWS API Gateway (REST, v1)
+event of the same logical request: apig-wsgi and serverless-wsgi for WSGI, Mangum
+(lifespan off) for ASGI.
 Cold start is ``import`` + handler creation, timed inside fresh interpreters (median).
 """
 
