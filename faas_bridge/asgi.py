@@ -219,6 +219,7 @@ _HEADER_NAMES: dict[str, bytes] = {}
 
 
 _NAME_SETS: dict[tuple[str, ...], tuple[bytes, ...]] = {}
+_DEADLINES: dict[float, float] = {}  # a context's time limit -> seconds the app may run
 
 
 def _header_name(name: str) -> bytes:
@@ -508,8 +509,10 @@ class AsgiRunner:
         seconds = self.deadline
         if seconds is None:
             limit = time_limit(request.context)
-            if limit is not None:
-                seconds = limit - min(_MARGIN_MAX, limit * _MARGIN_SHARE)
+            if limit is not None:  # the same few limits come back call after call
+                seconds = _DEADLINES.get(limit) or remember(
+                    _DEADLINES, limit, limit - min(_MARGIN_MAX, limit * _MARGIN_SHARE)
+                )
         if seconds is not None:
             self.watchdog.watch(self.loop.loop, cycle, seconds)
         try:
