@@ -24,7 +24,15 @@ from faas_bridge.testing import (
 )
 
 from . import probe, probe_asgi
-from .test_differential import cookie_token, header_value, paths, query_keys, query_text
+from .test_differential import (
+    comparable,
+    cookie_token,
+    header_value,
+    paths,
+    query_keys,
+    query_text,
+    request_parts,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -89,15 +97,6 @@ def seen_by_app(response: TestResponse) -> dict[str, Any]:
     return report
 
 
-def comparable(response: TestResponse) -> tuple[int, list[tuple[str, str]], bytes]:
-    headers = sorted(
-        (name.lower(), value)
-        for name, value in response.headers.items()
-        if name.lower() != "content-length"
-    )
-    return response.status_code, headers, response.content
-
-
 @pytest.mark.parametrize("framework", sorted(FACTORIES))
 @pytest.mark.parametrize("platform", PLATFORM_NAMES)
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -123,17 +122,7 @@ def test_same_request_same_response(
     body: bytes,
     respond: str,
 ) -> None:
-    if platform == "alibaba_fc":
-        # FC joins repeated query keys with commas before the function sees them.
-        query = list(dict(query).items())
-    if method in ("GET", "DELETE"):
-        body = b""
-    query = [*query, ("respond", respond)]
-    headers = list(extra.items())
-    if cookies:
-        headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items())))
-    if body:
-        headers.append(("Content-Type", "application/octet-stream"))
+    query, headers, body = request_parts(platform, method, query, cookies, extra, body, respond)
 
     expected_seen, expected = direct(framework, method, path, query, headers, body)
     seen, got = via_platform(framework, platform, method, path, query, headers, body)

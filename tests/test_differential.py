@@ -94,6 +94,30 @@ def seen_by_app(response: TestResponse) -> dict[str, Any]:
     return report
 
 
+def request_parts(
+    platform: str,
+    method: str,
+    query: list[tuple[str, str]],
+    cookies: dict[str, str],
+    extra: dict[str, str],
+    body: bytes,
+    respond: str,
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], bytes]:
+    """``(query, headers, body)`` of a generated request, as both sides will send it."""
+    if platform == "alibaba_fc":
+        # FC joins repeated query keys with commas before the function sees them.
+        query = list(dict(query).items())
+    if method in ("GET", "DELETE"):
+        body = b""
+    query = [*query, ("respond", respond)]
+    headers = list(extra.items())
+    if cookies:
+        headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items())))
+    if body:
+        headers.append(("Content-Type", "application/octet-stream"))
+    return query, headers, body
+
+
 def comparable(response: TestResponse) -> tuple[int, list[tuple[str, str]], bytes]:
     headers = sorted(
         (name.lower(), value)
@@ -129,17 +153,7 @@ def test_same_request_same_response(
     respond: str,
 ) -> None:
     app = APPS[framework]()
-    if platform == "alibaba_fc":
-        # FC joins repeated query keys with commas before the function sees them.
-        query = list(dict(query).items())
-    if method in ("GET", "DELETE"):
-        body = b""
-    query = [*query, ("respond", respond)]
-    headers = list(extra.items())
-    if cookies:
-        headers.append(("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items())))
-    if body:
-        headers.append(("Content-Type", "application/octet-stream"))
+    query, headers, body = request_parts(platform, method, query, cookies, extra, body, respond)
 
     expected_seen, expected = direct(app, method, path, query, headers, body)
     seen, got = via_platform(app, platform, method, path, query, headers, body)
