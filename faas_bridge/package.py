@@ -518,6 +518,7 @@ def _build_pure_wheel(requirement: str, wheels: Path, python: str, cwd: Path) ->
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-binary", ":all:"]
+    command += ["--use-pep517"]  # an isolated build: older pips need the wheel package otherwise
     command += ["--no-input", "--quiet", "--disable-pip-version-check", "-w", str(scratch)]
     completed = _run_pip([*command, requirement], cwd)
     if completed.returncode != 0:
