@@ -11,7 +11,6 @@ from typing import Any, Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from faas_bridge import Handler, make_handler
 from faas_bridge.testing import (
@@ -24,15 +23,7 @@ from faas_bridge.testing import (
 )
 
 from . import probe, probe_asgi
-from .test_differential import (
-    comparable,
-    cookie_token,
-    header_value,
-    paths,
-    query_keys,
-    query_text,
-    request_parts,
-)
+from .test_differential import REQUESTS, comparable, request_parts
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -100,17 +91,7 @@ def seen_by_app(response: TestResponse) -> dict[str, Any]:
 @pytest.mark.parametrize("framework", sorted(FACTORIES))
 @pytest.mark.parametrize("platform", PLATFORM_NAMES)
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
-    path=paths,
-    query=st.lists(st.tuples(query_keys, query_text), max_size=4),
-    cookies=st.dictionaries(cookie_token, cookie_token, max_size=3),
-    extra=st.dictionaries(
-        st.sampled_from(["x-probe-a", "x-probe-b", "x-probe-trace"]), header_value, max_size=3
-    ),
-    body=st.binary(max_size=300),
-    respond=st.sampled_from(probe.RESPONSES),
-)
+@given(**REQUESTS)
 def test_same_request_same_response(
     framework: str,
     platform: str,

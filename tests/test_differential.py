@@ -46,6 +46,21 @@ header_value = st.text(
 )
 
 
+# The generated request both differential test modules send: method, path, query, cookies,
+# extra headers, body, and the response shape the probe app is asked for.
+REQUESTS: dict[str, st.SearchStrategy[Any]] = {
+    "method": st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
+    "path": paths,
+    "query": st.lists(st.tuples(query_keys, query_text), max_size=4),
+    "cookies": st.dictionaries(cookie_token, cookie_token, max_size=3),
+    "extra": st.dictionaries(
+        st.sampled_from(["x-probe-a", "x-probe-b", "x-probe-trace"]), header_value, max_size=3
+    ),
+    "body": st.binary(max_size=300),
+    "respond": st.sampled_from(probe.RESPONSES),
+}
+
+
 def direct(
     app: Any,
     method: str,
@@ -130,17 +145,7 @@ def comparable(response: TestResponse) -> tuple[int, list[tuple[str, str]], byte
 @pytest.mark.parametrize("framework", sorted(APPS))
 @pytest.mark.parametrize("platform", PLATFORM_NAMES)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
-    path=paths,
-    query=st.lists(st.tuples(query_keys, query_text), max_size=4),
-    cookies=st.dictionaries(cookie_token, cookie_token, max_size=3),
-    extra=st.dictionaries(
-        st.sampled_from(["x-probe-a", "x-probe-b", "x-probe-trace"]), header_value, max_size=3
-    ),
-    body=st.binary(max_size=300),
-    respond=st.sampled_from(probe.RESPONSES),
-)
+@given(**REQUESTS)
 def test_same_request_same_response(
     framework: str,
     platform: str,
