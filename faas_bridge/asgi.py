@@ -11,6 +11,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Coroutine, Mapping
+from concurrent.futures import Future
 from typing import Any, Callable, TypeVar
 
 from .errors import AppResponseError, BridgeError, MalformedEventError
@@ -81,7 +82,9 @@ class SharedLoop:
         if self._driving:
             self._pending += 1
             lock.release()
-            return asyncio.run_coroutine_threadsafe(self._guest(coro), self.loop).result()
+            answer: Future[T] = Future()
+            self.loop.call_soon_threadsafe(self._start_guest, coro, answer)
+            return answer.result()
         self._driving = True
         lock.release()
         loop = self.loop
@@ -122,10 +125,25 @@ class SharedLoop:
                 idle = self._idle = loop.create_future()
             loop.run_until_complete(idle)
 
-    async def _guest(self, coro: Coroutine[Any, Any, T]) -> T:
-        """A submitted coroutine, counted as pending until it finishes."""
+    def _start_guest(self, coro: Coroutine[Any, Any, T], answer: Future[T]) -> None:
+        self.loop.create_task(self._guest(coro, answer))
+
+    async def _guest(self, coro: Coroutine[Any, Any, T], answer: Future[T]) -> None:
+        """A submitted coroutine, counted as pending until its caller has the outcome.
+
+        The outcome goes to the waiting thread from here, not from a done-callback of the
+        task: such a callback waits for the loop's next iteration, and when the driving
+        thread stops the loop in this one, nothing would run it.
+        """
         try:
-            return await coro
+            try:
+                result = await coro
+            except BaseException as exc:
+                answer.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise  # cancellation, KeyboardInterrupt: the loop's business as well
+            else:
+                answer.set_result(result)
         finally:
             with self._lock:
                 self._pending -= 1

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from faas_bridge import make_handler
+from faas_bridge.asgi import shared_loop
 from faas_bridge.testing import build_context, build_event, parse_response
 
 THREADS = 16
@@ -123,3 +124,38 @@ def test_a_submitted_request_is_not_stranded_when_the_driving_thread_returns() -
     assert not driver.is_alive(), "the driving thread waited for the other request"
     assert not guest.is_alive(), "the submitted request was stranded"
     assert results == {"first": {"who": "first"}, "second": {"who": "second"}}
+
+
+def test_requests_finishing_in_the_same_loop_iteration_all_return() -> None:
+    """The driving thread's request and a submitted one complete in one loop iteration:
+    the submitted one's caller must get its response although the driver then stops."""
+    loop = shared_loop().loop
+    released = loop.create_future()  # resolved from here: both apps wake together
+    arrived = threading.Semaphore(0)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        arrived.release()
+        await released
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+    handler = make_handler(app, lifespan="off")
+    results: dict[str, bytes] = {}
+
+    def call(path: str) -> None:
+        event = build_event("alibaba_fc", "GET", path)
+        response = parse_response("alibaba_fc", handler(event, build_context("alibaba_fc")))
+        results[path] = response.content
+
+    driver = threading.Thread(target=call, args=("/driver",), daemon=True)
+    driver.start()
+    assert arrived.acquire(timeout=10)
+    guest = threading.Thread(target=call, args=("/guest",), daemon=True)
+    guest.start()
+    assert arrived.acquire(timeout=10)
+    loop.call_soon_threadsafe(released.set_result, None)
+    driver.join(timeout=10)
+    guest.join(timeout=10)
+    assert not driver.is_alive()
+    assert not guest.is_alive(), "the submitted request's caller was never answered"
+    assert results == {"/driver": b"/driver", "/guest": b"/guest"}
