@@ -58,11 +58,9 @@ def detect(event: Mapping[str, Any]) -> Platform | None:
     if "requestContext" not in event:
         return tencent_url if "path" in event else None
     request_context = event["requestContext"]
-    if type(request_context) is dict and "envId" in request_context:
-        return cloudbase
-    if cloudbase.matches(event):  # another Mapping type
-        return cloudbase
-    return tencent_apigw
+    if type(request_context) is dict:  # as decoded JSON gives it: no ABC check needed
+        return cloudbase if "envId" in request_context else tencent_apigw
+    return cloudbase if cloudbase.matches(event) else tencent_apigw  # another Mapping type
 
 
 def get_platform(name: str) -> Platform:
