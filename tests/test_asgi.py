@@ -4,11 +4,14 @@ loop and the FC 2.0 entry."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
+import socket
 import subprocess
 import sys
 import threading
+import time
 from types import SimpleNamespace
 from typing import Any, Callable
 
@@ -21,6 +24,7 @@ from starlette.routing import Route
 
 from faas_bridge import make_handler
 from faas_bridge.asgi import shared_loop
+from faas_bridge.platforms import PLATFORMS
 from faas_bridge.testing import TestResponse, build_context, build_event, parse_response
 
 Scope = dict[str, Any]
@@ -384,6 +388,33 @@ def test_app_with_no_response_by_the_deadline_answers_504(
     assert call(handler, "tencent_url", "GET", "/finite").status_code == 200
 
 
+def test_concurrent_calls_each_meet_their_own_deadline() -> None:
+    """A call with a shorter time limit arriving while a longer one runs moves the
+    watchdog's timer earlier; the longer one still gets its full time."""
+    handler = make_handler(STREAMS)
+    results: dict[str, tuple[float, TestResponse]] = {}
+    started = time.monotonic()
+
+    def invoke(name: str, limit_ms: int) -> None:
+        event = build_event("tencent_apigw", "GET", "/sse")
+        context = build_context("tencent_apigw", time_limit_in_ms=limit_ms)
+        response = parse_response("tencent_apigw", handler(event, context))
+        results[name] = (time.monotonic() - started, response)
+
+    long_call = threading.Thread(target=invoke, args=("long", 1500))
+    long_call.start()
+    time.sleep(0.05)
+    invoke("short", 300)
+    long_call.join()
+    (short_at, short), (long_at, long) = results["short"], results["long"]
+    assert short.status_code == long.status_code == 200
+    assert short_at < long_at
+    # Ticks come every 10 ms: the short call was cut at its own deadline (0.24 s), not
+    # held until the long one's (1.2 s), and the long one ran well past the short one's.
+    assert long.text.startswith(short.text)
+    assert long.text.count("data:") > 2 * short.text.count("data:")
+
+
 # --------------------------------------------------------------------------------------------
 # The shared loop
 
@@ -409,6 +440,86 @@ def test_handler_called_synchronously_from_async_code_still_works() -> None:
         return call(handler, "tencent_url", "POST", "/", body=b"from a coroutine")
 
     assert asyncio.run(main()).content == b"from a coroutine"
+
+
+def test_an_app_polling_its_own_socket_between_yields_still_sees_it_ready() -> None:
+    """The loop skips the zero-timeout poll only while nothing but its own wake-up socket
+    is registered: an app's socket keeps every poll, so busy yielding cannot starve it."""
+
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair()
+        ours.setblocking(False)
+        received: list[bytes] = []
+        loop.add_reader(ours, lambda: received.append(ours.recv(16)))
+        try:
+            theirs.send(b"ping")
+            for _ in range(10_000):  # ready callbacks all along: every poll has timeout 0
+                if received:
+                    break
+                await asyncio.sleep(0)
+        finally:
+            loop.remove_reader(ours)
+            ours.close()
+            theirs.close()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"".join(received)})
+
+    handler = make_handler(app, lifespan="off")
+    assert call(handler, "tencent_url", "GET", "/").content == b"ping"
+
+
+def test_a_loop_chosen_by_the_event_loop_policy_is_kept() -> None:
+    """A policy's loop (uvloop.install() works this way) is the one the app runs on."""
+    script = """
+import asyncio
+from faas_bridge import make_handler
+from faas_bridge.testing import build_context, build_event, parse_response
+
+class CustomLoop(asyncio.SelectorEventLoop):
+    pass
+
+class Policy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self):
+        return CustomLoop()
+
+asyncio.set_event_loop_policy(Policy())
+
+async def app(scope, receive, send):
+    name = type(asyncio.get_running_loop()).__name__.encode()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": name})
+
+handler = make_handler(app, lifespan="off")
+event = build_event("tencent_url", "GET", "/")
+print(parse_response("tencent_url", handler(event, build_context("tencent_url"))).text)
+"""
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore::DeprecationWarning", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "CustomLoop"
+
+
+def test_invocations_leave_no_garbage_for_the_cycle_collector() -> None:
+    """Every object of a call is freed when the call returns: memory stays flat without
+    waiting for (and pausing in) the garbage collector."""
+    handler = make_handler(ScopeSpy(), lifespan="off", deadline=30.0)
+    events = {name: build_event(name, "POST", "/x", body=b"1") for name in PLATFORMS}
+    for name, event in events.items():  # warm: memos and lazy imports filled
+        handler(event, build_context(name))
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(50):
+            for name, event in events.items():
+                handler(event, build_context(name))
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 # --------------------------------------------------------------------------------------------
