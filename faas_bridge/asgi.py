@@ -61,10 +61,12 @@ class _QuietSelector(selectors.DefaultSelector):
     event mode is every invocation. With no socket of the app registered, all such a poll
     could report is the wake-up byte another thread wrote after queuing its callback, and
     that callback is already in the ready queue: the byte waits for the next poll that
-    waits. Any registered socket (an app's database connection) restores every poll.
+    waits. Any registered socket (an app's database connection) restores every poll, and so
+    does a signal handler (:class:`_QuietLoop`): signals arrive as bytes on that socket.
     """
 
     _count = 0  # registered file objects; the first one is the loop's wake-up socket
+    signals = False  # the loop has had a signal handler: poll every time
 
     def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
         key = super().register(fileobj, events, data)
@@ -77,18 +79,34 @@ class _QuietSelector(selectors.DefaultSelector):
         return key
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        if timeout == 0 and self._count <= 1:
+        if timeout == 0 and self._count <= 1 and not self.signals:
             return []
         return super().select(timeout)
 
 
+class _QuietLoop(asyncio.SelectorEventLoop):
+    """asyncio's Unix loop on a :class:`_QuietSelector`, which it tells about signal
+    handlers (the skipped polls would otherwise hold their signals back)."""
+
+    def __init__(self) -> None:
+        self._quiet_selector = _QuietSelector()
+        super().__init__(self._quiet_selector)
+
+    # typeshed types the arguments with a TypeVarTuple, which Python 3.9 code cannot spell
+    def add_signal_handler(  # type: ignore[override]
+        self, sig: int, callback: Callable[..., object], *args: Any
+    ) -> None:
+        self._quiet_selector.signals = True
+        super().add_signal_handler(sig, callback, *args)
+
+
 def _new_loop() -> asyncio.AbstractEventLoop:
     """A new event loop from the current policy; asyncio's stock Unix loop (not a loop
-    a policy such as uvloop's chose, nor Windows' proactor) gets the quiet selector."""
+    a policy such as uvloop's chose, nor Windows' proactor) becomes a :class:`_QuietLoop`."""
     loop = asyncio.new_event_loop()
     if type(loop) is asyncio.SelectorEventLoop:
         loop.close()
-        loop = asyncio.SelectorEventLoop(_QuietSelector())
+        loop = _QuietLoop()
     return loop
 
 
@@ -166,7 +184,10 @@ class SharedLoop:
                     self._idle = None
                     return
                 idle = self._idle = loop.create_future()
-            loop.run_until_complete(idle)
+            try:
+                loop.run_until_complete(idle)
+            except BaseException:  # a task's SystemExit, say: callers still wait, drive on
+                logger.exception("an error escaped the shared event loop; it keeps running")
 
     def _start_guest(self, coro: Coroutine[Any, Any, T], answer: Future[T]) -> None:
         self.loop.create_task(self._guest(coro, answer))
@@ -181,10 +202,10 @@ class SharedLoop:
         try:
             try:
                 result = await coro
-            except BaseException as exc:
+            except BaseException as exc:  # SystemExit and the like too: they are the caller's
                 answer.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise  # cancellation, KeyboardInterrupt: the loop's business as well
+                if isinstance(exc, asyncio.CancelledError):
+                    raise  # this task itself was cancelled
             else:
                 answer.set_result(result)
         finally:
@@ -457,7 +478,11 @@ class _HttpCycle(Response):
     def response(self) -> Response:
         """The collected response: the cycle itself, its body joined from the chunks."""
         chunks = self.chunks
-        self.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        if len(chunks) == 1:
+            self.body = chunks[0]
+        elif chunks:
+            self.body = b"".join(chunks)
+            chunks.clear()  # one copy of a streamed body is enough
         return self
 
 

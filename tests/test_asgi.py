@@ -469,6 +469,45 @@ def test_an_app_polling_its_own_socket_between_yields_still_sees_it_ready() -> N
     assert call(handler, "tencent_url", "GET", "/").content == b"ping"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Unix signals")
+def test_a_signal_handler_of_the_app_runs_while_the_app_keeps_yielding() -> None:
+    """Signals reach asyncio as bytes on the loop's wake-up socket, so a loop with a signal
+    handler makes every poll even with no socket of the app registered."""
+    script = """
+import asyncio, os, signal
+from faas_bridge import make_handler
+from faas_bridge.testing import build_context, build_event, parse_response
+
+seen = []
+
+async def app(scope, receive, send):
+    loop = asyncio.get_running_loop()
+    if scope["path"] == "/install":
+        loop.add_signal_handler(signal.SIGUSR1, seen.append, "usr1")
+    else:
+        for _ in range(10_000):  # ready callbacks all along: every poll has timeout 0
+            if seen:
+                break
+            await asyncio.sleep(0)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": repr(seen).encode()})
+
+handler = make_handler(app, lifespan="off")
+
+def get(path):
+    event = build_event("tencent_url", "GET", path)
+    return parse_response("tencent_url", handler(event, build_context("tencent_url"))).text
+
+get("/install")
+os.kill(os.getpid(), signal.SIGUSR1)
+print(get("/wait"))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "['usr1']"
+
+
 def test_a_loop_chosen_by_the_event_loop_policy_is_kept() -> None:
     """A policy's loop (uvloop.install() works this way) is the one the app runs on."""
     script = """

@@ -159,3 +159,47 @@ def test_requests_finishing_in_the_same_loop_iteration_all_return() -> None:
     assert not driver.is_alive()
     assert not guest.is_alive(), "the submitted request's caller was never answered"
     assert results == {"/driver": b"/driver", "/guest": b"/guest"}
+
+
+def test_a_submitted_request_raising_system_exit_stops_only_its_own_caller() -> None:
+    """An app calling sys.exit() in one thread's request: that caller gets SystemExit,
+    the driving thread's request still completes, and later calls are served."""
+    loop = shared_loop().loop
+    released = loop.create_future()
+    arrived = threading.Semaphore(0)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] == "/exit":
+            raise SystemExit(3)
+        if scope["path"] == "/driver":
+            arrived.release()
+            await released
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+    handler = make_handler(app, lifespan="off")
+    outcomes: dict[str, object] = {}
+
+    def call(path: str) -> None:
+        event = build_event("alibaba_fc", "GET", path)
+        try:
+            returned = handler(event, build_context("alibaba_fc"))
+        except BaseException as exc:  # SystemExit is what the /exit caller should get
+            outcomes[path] = exc
+        else:
+            outcomes[path] = parse_response("alibaba_fc", returned).content
+
+    driver = threading.Thread(target=call, args=("/driver",), daemon=True)
+    driver.start()
+    assert arrived.acquire(timeout=10)
+    exiting = threading.Thread(target=call, args=("/exit",), daemon=True)
+    exiting.start()
+    exiting.join(timeout=10)
+    loop.call_soon_threadsafe(released.set_result, None)
+    driver.join(timeout=10)
+    later = threading.Thread(target=call, args=("/later",), daemon=True)
+    later.start()
+    later.join(timeout=10)
+    assert isinstance(outcomes.get("/exit"), SystemExit)
+    assert outcomes.get("/driver") == b"/driver"
+    assert outcomes.get("/later") == b"/later"
