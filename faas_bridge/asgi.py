@@ -104,8 +104,8 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     """A new event loop from the current policy; asyncio's stock Unix loop (not a loop
     a policy such as uvloop's chose, nor Windows' proactor) becomes a :class:`_QuietLoop`."""
     loop = asyncio.new_event_loop()
-    if type(loop) is asyncio.SelectorEventLoop:
-        loop.close()
+    if type(loop) is asyncio.SelectorEventLoop:  # asking the policy instead is deprecated
+        loop.close()  # in Python 3.14; this costs one socket pair, once per process
         loop = _QuietLoop()
     return loop
 
@@ -557,13 +557,12 @@ def time_limit(context: Any) -> float | None:
     """
     if context is None:
         return None
-    if type(context) is dict:  # Tencent's (plain type checks: this runs on every call)
-        value = context.get("time_limit_in_ms")
-        scale = 0.001
-    elif (function := getattr(context, "function", None)) is not None:  # FC's object
+    # Plain type checks first: this runs on every call, and FC's object is no Mapping.
+    function = None if type(context) is dict else getattr(context, "function", None)
+    if function is not None:
         value = getattr(function, "timeout", None)
         scale = 1.0
-    elif isinstance(context, Mapping):
+    elif type(context) is dict or isinstance(context, Mapping):
         value = context.get("time_limit_in_ms")
         scale = 0.001
     else:
