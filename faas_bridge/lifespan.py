@@ -12,16 +12,21 @@ import asyncio
 import contextlib
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Awaitable
+from typing import Any, Callable, Literal
 
 from .errors import LifespanError
+from .loop import SharedLoop, at_exit
 
-if TYPE_CHECKING:
-    from .asgi import ASGIApp, Message, SharedLoop
-
-__all__ = ["Lifespan", "LifespanMode"]
+__all__ = ["ASGIApp", "Lifespan", "LifespanMode", "Message", "Receive", "Scope", "Send"]
 
 LifespanMode = Literal["auto", "on", "off"]
+# The ASGI callable's types, shared by the lifespan protocol and the HTTP runner.
+Message = dict[str, Any]
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 NEW, STARTED, UNSUPPORTED, FAILED, STOPPED = "new", "started", "unsupported", "failed", "stopped"
 
@@ -71,8 +76,6 @@ class Lifespan:
             if self.status == NEW:
                 self._loop.run(self._startup())
                 if self.status == STARTED:
-                    from .asgi import at_exit
-
                     at_exit(self.shutdown)  # before the loop's own exit hook (last in, first out)
             if self.status == STARTED or self.mode != "on":
                 self.ready = True

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, StreamingRespon
 from starlette.routing import Route
 
 from faas_bridge import make_handler
-from faas_bridge.asgi import shared_loop
+from faas_bridge.loop import shared_loop
 from faas_bridge.platforms import PLATFORMS
 from faas_bridge.testing import TestResponse, build_context, build_event, parse_response
 

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from faas_bridge import make_handler
-from faas_bridge.asgi import shared_loop
+from faas_bridge.loop import shared_loop
 from faas_bridge.testing import build_context, build_event, parse_response
 
 THREADS = 16
