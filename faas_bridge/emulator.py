@@ -29,28 +29,26 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import threading
 import time
 import uuid
 from collections.abc import Awaitable, Iterable, Mapping, MutableMapping
-from typing import Any, Callable, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TextIO
 from urllib.parse import quote, unquote
 
-from .errors import ConfigurationError
+from .clouds import is_credential_header
+from .errors import ConfigurationError, InvalidResponseError
 from .http import returned_size, strip_base_path
 from .options import normalise_base_path
-from .testing import (
-    PLATFORM_NAMES,
-    InvalidResponseError,
-    build_context,
-    build_event,
-    parse_response,
-)
-from .web import is_credential_header
+from .platforms import PLATFORMS, resolve_platform_name
+from .platforms._gateway import gateway as load_gateway
+from .testing.events import build_context, build_event
+from .testing.responses import parse_response
+
+if TYPE_CHECKING:
+    from .platforms._gateway import Gateway as GatewaySide
 
 __all__ = [
-    "DEFAULT_STAGE_HOST",
     "REQUEST_LIMITS",
     "RESPONSE_LIMITS",
     "Emulator",
@@ -62,35 +60,10 @@ __all__ = [
 ]
 
 MIB = 1024 * 1024
-# The largest request body each gateway accepts (Tencent API Gateway and function URLs, and
-# CloudBase, which runs on SCF: 6 MB; Alibaba FC synchronous HTTP invocations: 32 MB).
-REQUEST_LIMITS: dict[str, int] = {
-    "tencent_apigw": 6 * MIB,
-    "tencent_url": 6 * MIB,
-    "cloudbase": 6 * MIB,
-    "alibaba_fc": 32 * MIB,
-}
-# The largest return value (its JSON, base64 bodies included): SCF's 6 MB response limit,
-# which CloudBase shares; FC's is taken as its 32 MB request limit (unverified).
-RESPONSE_LIMITS: dict[str, int] = {
-    "tencent_apigw": 6 * MIB,
-    "tencent_url": 6 * MIB,
-    "cloudbase": 6 * MIB,
-    "alibaba_fc": 32 * MIB,
-}
-# The Host of requests under /<stage>/ on tencent_apigw: a default domain, so the handler
-# puts the stage in front of the app's URLs as it does in the cloud.
-DEFAULT_STAGE_HOST = "service-emulated-1250000000.gz.apigw.tencentcs.com"
-# The response header gateways use for their request id.
-REQUEST_ID_HEADERS: dict[str, str] = {
-    "tencent_apigw": "X-Api-RequestId",
-    "tencent_url": "X-Scf-Request-Id",
-    "cloudbase": "X-Cloudbase-Request-Id",
-    "alibaba_fc": "X-Fc-Request-Id",
-}
-TENCENT_INVALID_RESPONSE = (
-    b'{"errno":403,"error":"Invalid scf response format. please check your scf response format."}'
-)
+# The largest request body each gateway accepts, and the largest return value (its JSON,
+# base64 bodies included): each format's own limits (platforms/<format>/__init__.py).
+REQUEST_LIMITS: dict[str, int] = {name: p.REQUEST_LIMIT for name, p in PLATFORMS.items()}
+RESPONSE_LIMITS: dict[str, int] = {name: p.RESPONSE_LIMIT for name, p in PLATFORMS.items()}
 # Hop-by-hop request headers: a gateway does not forward them.
 _HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "upgrade"})
 # Response headers the gateway writes itself (Content-Length too, except for HEAD).
@@ -106,10 +79,7 @@ logger = logging.getLogger("faas_bridge.emulator")
 def default_timeout(platform: str) -> float:
     """The handler timeout when none is given: the time limit of the toolkit's context for
     ``platform`` (3 s, SCF's default, on Tencent and CloudBase; 60 s on Alibaba FC)."""
-    context = build_context(platform)
-    if isinstance(context, dict):
-        return float(context["time_limit_in_ms"]) / 1000
-    return float(context.function.timeout)
+    return load_gateway(platform).time_limit(build_context(platform))
 
 
 class EmulatorConfig(NamedTuple):
@@ -139,7 +109,7 @@ class Invocation(NamedTuple):
     event: Any
     context: Any
     request_id: str
-    stage_host: bool  # the event carries DEFAULT_STAGE_HOST instead of the client's Host
+    stage_host: bool  # the event carries the gateway's STAGE_HOST instead of the client's Host
 
 
 class Gateway:
@@ -147,13 +117,13 @@ class Gateway:
     platform's event, :meth:`reply` turns the handler's return into the HTTP response."""
 
     def __init__(self, config: EmulatorConfig) -> None:
-        if config.platform not in PLATFORM_NAMES:
+        config = config._replace(platform=resolve_platform_name(config.platform))
+        self.side: GatewaySide = load_gateway(config.platform)
+        if config.fc_default_domain and not self.side.ATTACHMENT_ON_DEFAULT_DOMAIN:
+            quirky = [n for n in PLATFORMS if load_gateway(n).ATTACHMENT_ON_DEFAULT_DOMAIN]
             raise ConfigurationError(
-                f"unknown platform {config.platform!r}; expected one of: "
-                + ", ".join(PLATFORM_NAMES)
+                f"the default-domain download quirk applies to {', '.join(quirky)} only"
             )
-        if config.fc_default_domain and config.platform != "alibaba_fc":
-            raise ConfigurationError("the FC default-domain quirk applies to alibaba_fc only")
         timeout = default_timeout(config.platform) if config.timeout is None else config.timeout
         if not timeout > 0:
             raise ConfigurationError(f"the timeout must be positive, not {timeout}")
@@ -183,13 +153,14 @@ class Gateway:
         path = quote(raw_path, safe="/%:@!$&'()*+,;=~")  # ASCII, percent-encoded
         pairs = [(n, v) for n, v in headers if n.lower() not in _HOP_BY_HOP]
         stage_host = False
-        if self.platform == "tencent_apigw" and self.config.stage:
+        stage_host_name = self.side.STAGE_HOST
+        if stage_host_name and self.config.stage:
             below = strip_base_path(path, "/" + self.config.stage)
             if below is not None:  # /release/x as on the default domain
                 path, stage_host = below or "/", True
         if self.config.base_path and strip_base_path(unquote(path), self.config.base_path) is None:
             return None
-        scheme_header = "x-api-scheme" if self.platform == "tencent_apigw" else "x-forwarded-proto"
+        scheme_header = self.side.SCHEME_HEADER
         pairs = [(n, v) for n, v in pairs if n.lower() != scheme_header]
         pairs.append((scheme_header, "https" if stage_host else "http"))
         if stage_host:
@@ -203,19 +174,15 @@ class Gateway:
             headers=pairs,
             body=body,
             client_ip=client_ip,
-            host=DEFAULT_STAGE_HOST if stage_host else None,
+            host=stage_host_name if stage_host else None,
             stage=self.config.stage or "release",
             request_id=request_id,
         )
         return Invocation(event, self._context(request_id), request_id, stage_host)
 
     def _context(self, request_id: str) -> Any:
-        if self.platform == "alibaba_fc":
-            context = build_context(self.platform, request_id=request_id)
-            context.function.timeout = math.ceil(self.timeout)
-            return context
-        limit_ms = round(self.timeout * 1000)
-        return build_context(self.platform, request_id=request_id, time_limit_in_ms=limit_ms)
+        context = build_context(self.platform, request_id=request_id)
+        return self.side.with_time_limit(context, self.timeout)
 
     # --- return -> response ---------------------------------------------------------------
 
@@ -238,7 +205,8 @@ class Gateway:
             return self.error("invalid_response", str(exc))
         headers = [(n, v) for n, v in response.headers.items() if n.lower() not in _FRAMING]
         if stage_host and local_origin:
-            headers = [_localise(n, v, local_origin) for n, v in headers]
+            public = self.side.STAGE_HOST or ""
+            headers = [_localise(n, v, local_origin, public) for n, v in headers]
         if self.config.fc_default_domain:
             headers = _force_attachment(headers)
         return Reply(response.status_code, headers, response.content)
@@ -248,12 +216,7 @@ class Gateway:
         path), ``request_too_large``, ``response_too_large``, ``invalid_response``,
         ``function_error`` (the handler raised) or ``timeout``."""
         status = _ERROR_STATUS[kind]
-        if kind == "invalid_response" and self.platform == "tencent_apigw":
-            status, body = 403, TENCENT_INVALID_RESPONSE
-        elif self.platform == "alibaba_fc":
-            body = _json({"ErrorCode": _FC_ERROR_CODES[kind], "ErrorMessage": reason})
-        else:
-            body = _json({"errno": status, "error": reason})
+        status, body = self.side.error_body(kind, status, reason)
         headers = [
             ("Content-Type", "application/json"),
             ("x-faas-bridge-emulated", f"{kind}; {_header_safe(reason)}"),
@@ -269,18 +232,6 @@ _ERROR_STATUS = {
     "function_error": 502,
     "timeout": 504,
 }
-_FC_ERROR_CODES = {
-    "not_found": "PathNotFound",
-    "request_too_large": "RequestEntityTooLarge",
-    "invalid_response": "InvalidFunctionResponse",
-    "response_too_large": "FunctionResponseTooLarge",
-    "function_error": "UnhandledInvocationError",
-    "timeout": "FunctionTimeout",
-}
-
-
-def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _header_safe(text: str) -> str:
@@ -302,10 +253,10 @@ def _force_attachment(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [*kept, ("Content-Disposition", "attachment")]
 
 
-def _localise(name: str, value: str, local_origin: str) -> tuple[str, str]:
+def _localise(name: str, value: str, local_origin: str, public_host: str) -> tuple[str, str]:
     if name.lower() == "location":
         for scheme in ("https://", "http://"):
-            prefix = scheme + DEFAULT_STAGE_HOST
+            prefix = scheme + public_host
             if value.startswith(prefix) and value[len(prefix) : len(prefix) + 1] in ("", "/"):
                 return name, local_origin + value[len(prefix) :]
     return name, value
@@ -406,7 +357,7 @@ class Emulator:
                 reply = await self._invoke(invocation, _origin(scope, headers))
         if reply.emulated and reply.emulated != "not_found":
             logger.warning("request_id=%s: %s", request_id, _reason(reply))
-        sent = await _send_reply(send, reply, method, request_id, self.gateway.platform)
+        sent = await _send_reply(send, reply, method, request_id, self.gateway.side)
         target = raw_path.decode("latin-1") + (
             "?" + query_string.decode("latin-1") if query_string else ""
         )
@@ -506,7 +457,9 @@ def _reason(reply: Reply) -> str:
     return reply.emulated or ""
 
 
-async def _send_reply(send: Send, reply: Reply, method: str, request_id: str, platform: str) -> int:
+async def _send_reply(
+    send: Send, reply: Reply, method: str, request_id: str, side: GatewaySide
+) -> int:
     """Send ``reply``; the number of body bytes sent."""
     no_body = reply.status in _NO_BODY_STATUSES
     body = b"" if method == "HEAD" or no_body else reply.body
@@ -516,7 +469,7 @@ async def _send_reply(send: Send, reply: Reply, method: str, request_id: str, pl
         if not no_body:
             headers.append((b"content-length", str(len(body)).encode()))
     if request_id != "-":
-        headers.append((REQUEST_ID_HEADERS[platform].lower().encode(), request_id.encode()))
+        headers.append((side.REQUEST_ID_HEADER.lower().encode(), request_id.encode()))
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
     return len(body)

@@ -47,3 +47,10 @@ class LifespanError(BridgeError):
 
 class ConfigurationError(BridgeError, ValueError):
     """An option passed to ``make_handler`` (or a platform name) is not valid."""
+
+
+class InvalidResponseError(BridgeError, AssertionError):
+    """A handler returned something the platform's gateway would reject.
+
+    It is an ``AssertionError`` too, so pytest reports it as a plain test failure.
+    """

@@ -16,13 +16,7 @@ the project has one; and in web mode the start file (``scf_bootstrap`` / ``boots
 plus the ``serve`` extra's servers. Entries are sorted, dated 1980-01-01 and mode 0644
 (0755 for executables), so the same inputs give the same bytes.
 
-Code-size limits (checked 2026-11)
-----------------------------------
-- Tencent SCF: 500 MB per function version before compression, layers included (SCF
-  quota page, verified).
-- CloudBase: the same 500 MB assumed (its functions run on SCF; **unverified**).
-- Alibaba FC 3.0: a 500 MB zip through the console, developer tools or OSS; 100 MB for
-  a zip sent base64-encoded through the SDK/OpenAPI (FC limits page, verified).
+Cloud facts (handler names, runtimes, code-size limits) come from ``clouds/<cloud>.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .clouds import CLOUDS, PYTHON_VERSIONS, event_runtime, get_cloud, resolve_cloud_name
 from .errors import BridgeError
 
 __all__ = [
@@ -58,9 +53,8 @@ __all__ = [
     "write_zip",
 ]
 
-PLATFORMS: tuple[str, ...] = ("tencent", "cloudbase", "alibaba")
+PLATFORMS: tuple[str, ...] = tuple(CLOUDS)
 MODES: tuple[str, ...] = ("event", "web")
-PYTHON_VERSIONS: tuple[str, ...] = ("3.9", "3.10", "3.11", "3.12")
 
 # Oldest glibc first is not required by pip; newest-compatible set for glibc 2.17 (SCF's
 # CentOS 7 base), which the FC runtimes (Debian 9-11) also satisfy.
@@ -165,15 +159,13 @@ def build_package(
     under the current directory. Raises :class:`ProjectError`, :class:`RequirementsError` or
     :class:`PipMissingError`, whose messages are one line.
     """
-    _check_choice("platform", platform, PLATFORMS)
+    platform = resolve_cloud_name(platform)
     _check_choice("python", python, PYTHON_VERSIONS)
     _check_choice("mode", mode, MODES)
     project = _project_folder(project_dir)
     warnings: list[str] = []
     if mode == "event":
-        from .deploy_configs import runtime_name
-
-        runtime_name(platform, python)  # ValueError where the platform has no such runtime
+        event_runtime(platform, python)  # ValueError where the cloud has no such runtime
     has_index = (project / "index.py").is_file()
     if entry is not None:
         _check_entry(project, entry)
@@ -220,7 +212,7 @@ def build_package(
         unzipped = write_zip(out_path, entries)
 
     zipped = out_path.stat().st_size
-    warnings.extend(_size_warnings(platform, zipped, unzipped))
+    warnings.extend(get_cloud(platform).size_warnings(zipped, unzipped))
     return PackageResult(
         path=out_path,
         platform=platform,
@@ -290,9 +282,7 @@ def _check_entry(project: Path, entry: str) -> None:
 
 def _index_warnings(index: Path, platform: str) -> list[str]:
     """Warn when the project's index.py does not define the name the platform calls."""
-    from .deploy_configs import HANDLER_NAMES
-
-    wanted = HANDLER_NAMES[platform]
+    wanted = get_cloud(platform).HANDLER_NAME
     try:
         tree = ast.parse(index.read_bytes(), str(index))
     except (SyntaxError, ValueError) as exc:
@@ -316,15 +306,16 @@ def _index_warnings(index: Path, platform: str) -> list[str]:
 
 def _index_source(entry: str) -> str:
     module, _, attr = entry.partition(":")
+    callers = ", ".join(f"{c.TITLE} calls {c.HANDLER_NAME}" for c in CLOUDS.values())
+    names = " = ".join(dict.fromkeys(c.HANDLER_NAME for c in CLOUDS.values()))
     return (
-        '"""Entry point written by `faas-bridge package`: Tencent SCF calls main_handler,\n'
-        'CloudBase main and Alibaba FC handler."""\n'
+        f'"""Entry point written by `faas-bridge package`: {callers}."""\n'
         "\n"
         f"import {module} as _entry_module\n"
         "\n"
         "from faas_bridge import make_handler\n"
         "\n"
-        f"main_handler = main = handler = make_handler(_entry_module.{attr})\n"
+        f"{names} = make_handler(_entry_module.{attr})\n"
     )
 
 
@@ -643,31 +634,3 @@ def write_zip(path: str | os.PathLike[str], entries: Iterable[PackageFile]) -> i
         Path(temp_name).unlink(missing_ok=True)
         raise
     return total
-
-
-# --- sizes -----------------------------------------------------------------------------------
-
-
-def _size_warnings(platform: str, zipped: int, unzipped: int) -> list[str]:
-    """Warnings for a package above the platform's code-size limits (see the module doc)."""
-    if platform in ("tencent", "cloudbase"):
-        if unzipped > 500 * MB:
-            where = "Tencent SCF" if platform == "tencent" else "CloudBase (SCF's limit, assumed)"
-            return [
-                f"{_mib(unzipped)} unzipped is above {where}'s 500 MB code limit"
-                " (layers included): move large dependencies into a layer or trim them"
-            ]
-        return []
-    warnings = []
-    if zipped > 500 * MB:
-        warnings.append(f"{_mib(zipped)} zipped is above Alibaba FC's 500 MB code package limit")
-    elif (zipped + 2) // 3 * 4 > 100 * MB:
-        warnings.append(
-            f"{_mib(zipped)} zipped is above Alibaba FC's 100 MB limit for code sent base64"
-            " through the SDK/OpenAPI: upload it through the console, Serverless Devs or OSS"
-        )
-    return warnings
-
-
-def _mib(size: int) -> str:
-    return f"{size / MB:.1f} MiB"

@@ -189,7 +189,7 @@ def _run_uvicorn(
 
 def _worker_app() -> Any:
     """uvicorn's app factory in each worker process: the target loaded again, wrapped."""
-    from .commands._target import load_target
+    from .cli._target import load_target
     from .web import AsgiContextMiddleware
 
     _configure_logging()

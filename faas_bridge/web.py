@@ -19,18 +19,16 @@ request id and without any header: credentials the platforms inject never reach 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import gzip
-import json
 import logging
 import time
-import zlib
 from collections.abc import Awaitable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, Callable, NamedTuple
 
+from .clouds import CLOUDS, is_credential_header
+from .clouds import alibaba as _fc
+from .clouds.cloudbase import decode_context as decode_cloudbase_context
+
 __all__ = [
-    "CREDENTIAL_HEADERS",
     "LIFECYCLE_PATHS",
     "AsgiContextMiddleware",
     "WebContext",
@@ -39,17 +37,6 @@ __all__ = [
     "is_credential_header",
     "read_web_context",
 ]
-
-# Headers carrying the function role's temporary credentials (lower case). Names starting
-# with one of CREDENTIAL_PREFIXES count too.
-CREDENTIAL_HEADERS = frozenset(
-    {"x-scf-session-token", "x-fc-security-token", "x-cloudbase-context"}
-)
-CREDENTIAL_PREFIXES = ("x-scf-secret-", "x-fc-access-key-")
-
-# Alibaba FC custom-runtime lifecycle hooks, sent with ``x-fc-control-path``. The app's own
-# start-up already ran when the server started, so they are answered with an empty 200.
-LIFECYCLE_PATHS = frozenset({"/initialize", "/pre-freeze", "/pre-stop"})
 
 access_logger = logging.getLogger("faas_bridge.access")
 error_logger = logging.getLogger("faas_bridge")
@@ -64,10 +51,13 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def is_credential_header(name: str) -> bool:
-    """Whether a header (any case) carries credentials the platform injected."""
-    name = name.lower()
-    return name in CREDENTIAL_HEADERS or name.startswith(CREDENTIAL_PREFIXES)
+LIFECYCLE_PATHS = _fc.LIFECYCLE_PATHS
+# Which cloud's headers a request carries, most specific first: CloudBase runs on SCF, so its
+# requests carry X-Scf-* headers too.
+WEB_DETECTION_ORDER = (CLOUDS["cloudbase"], CLOUDS["alibaba"], CLOUDS["tencent"])
+_CLIENT_HEADERS = tuple(
+    header for cloud in CLOUDS.values() if (header := getattr(cloud, "CLIENT_ADDRESS_HEADER", ""))
+)
 
 
 class WebContext(NamedTuple):
@@ -89,70 +79,22 @@ def read_web_context(headers: Mapping[str, str]) -> WebContext:
     prefix dropped (``X-Scf-Region`` -> ``"region"``, ``x-fc-function-name`` ->
     ``"function_name"``), credentials included: give it to SDKs, never to a log.
     """
-    control_path = headers.get("x-fc-control-path") or None
-    if "x-cloudbase-context" in headers or "x-cloudbase-request-id" in headers:
-        platform: str | None = "cloudbase_web"
-        request_id = headers.get("x-cloudbase-request-id") or headers.get("x-scf-request-id", "")
-        encoded = headers.get("x-cloudbase-context")
-        context = decode_cloudbase_context(encoded) if encoded else None
-        if context is None:
-            context = _prefixed(headers, "x-cloudbase-")
-    elif "x-fc-request-id" in headers or control_path is not None:
-        platform = "alibaba_fc_web"
-        request_id = headers.get("x-fc-request-id", "")
-        context = _prefixed(headers, "x-fc-")
-    elif "x-scf-request-id" in headers:
-        platform = "tencent_web"
-        request_id = headers["x-scf-request-id"]
-        context = _prefixed(headers, "x-scf-")
+    control_path = headers.get(_fc.CONTROL_PATH_HEADER) or None
+    for cloud in WEB_DETECTION_ORDER:
+        found = cloud.read_web_headers(headers)
+        if found is not None:
+            platform: str | None = cloud.WEB_PLATFORM
+            request_id, context = found
+            break
     else:
         return WebContext(None, "", None, None, None, None)
-    client = (
-        headers.get("x-scf-remote-addr")
-        or headers.get("x-fc-client-ip")
-        or _first_hop(headers.get("x-forwarded-for", ""))
-        or None
+    client = next((headers[h] for h in _CLIENT_HEADERS if headers.get(h)), None) or (
+        _first_hop(headers.get("x-forwarded-for", "")) or None
     )
     scheme = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower() or None
     if scheme not in ("http", "https"):
         scheme = None
     return WebContext(platform, request_id, context, client, scheme, control_path)
-
-
-def decode_cloudbase_context(value: str) -> dict[str, Any] | None:
-    """``X-Cloudbase-Context`` (base64 of gzip of JSON) as a dict; None when unreadable.
-
-    Plain base64 JSON and plain JSON are accepted too, in case the platform drops a layer.
-    """
-    raw: bytes = value.strip().encode("latin-1", "replace")
-    if not raw.startswith(b"{"):
-        try:
-            raw = base64.b64decode(raw + b"=" * (-len(raw) % 4), altchars=_altchars(raw))
-        except (binascii.Error, ValueError):
-            return None
-        if raw.startswith(b"\x1f\x8b"):
-            try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError, zlib.error):
-                return None
-    try:
-        decoded = json.loads(raw)
-    except ValueError:
-        return None
-    return decoded if isinstance(decoded, dict) else None
-
-
-def _altchars(raw: bytes) -> bytes | None:
-    return b"-_" if b"-" in raw or b"_" in raw else None
-
-
-def _prefixed(headers: Mapping[str, str], prefix: str) -> dict[str, Any]:
-    start = len(prefix)
-    return {
-        name[start:].replace("-", "_"): value
-        for name, value in headers.items()
-        if name.startswith(prefix)
-    }
 
 
 def _first_hop(forwarded_for: str) -> str:

@@ -26,13 +26,13 @@ from flask import Flask, Response, jsonify, redirect, request, url_for
 
 from faas_bridge import make_handler
 from faas_bridge.emulator import (
-    DEFAULT_STAGE_HOST,
     REQUEST_LIMITS,
     EmulatorConfig,
     Gateway,
     default_timeout,
     redact,
 )
+from faas_bridge.platforms.tencent_apigw.gateway import STAGE_HOST as DEFAULT_STAGE_HOST
 
 from .processes import ServerProcess, free_port
 

@@ -11,14 +11,11 @@ import pytest
 import yaml
 
 from faas_bridge.cli import EXIT_USAGE, main
-from faas_bridge.deploy_configs import (
-    cloudbaserc_json,
-    function_name,
-    runtime_name,
-    s_yaml,
-    serverless_yml,
-    to_yaml,
-)
+from faas_bridge.clouds._common import to_yaml
+from faas_bridge.clouds.alibaba import s_yaml
+from faas_bridge.clouds.cloudbase import cloudbaserc_json
+from faas_bridge.clouds.tencent import serverless_yml
+from faas_bridge.deploy_configs import function_name, runtime_name
 
 PYTHONS = ("3.9", "3.10", "3.11", "3.12")
 

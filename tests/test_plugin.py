@@ -7,8 +7,8 @@ import importlib.metadata
 import pytest
 
 from faas_bridge import ConfigurationError, make_handler
-from faas_bridge.pytest_plugin import ALL_PLATFORMS
 from faas_bridge.testing import PLATFORM_NAMES
+from faas_bridge.testing.plugin import ALL_PLATFORMS
 
 pytest_plugins = ["pytester"]
 
@@ -82,9 +82,9 @@ def plugin_args() -> list[str]:
         if hasattr(entry_points, "select")
         else entry_points.get("pytest11", [])
     )
-    installed = any(entry.value == "faas_bridge.pytest_plugin" for entry in group)
+    installed = any(entry.value == "faas_bridge.testing.plugin" for entry in group)
     quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning", "-p", "no:hypothesispytest"]
-    return quiet if installed else [*quiet, "-p", "faas_bridge.pytest_plugin"]
+    return quiet if installed else [*quiet, "-p", "faas_bridge.testing.plugin"]
 
 
 @pytest.fixture
@@ -201,7 +201,7 @@ def test_the_plugin_registers_its_marker_for_strict_markers(pytester: pytest.Pyt
 def test_loading_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
     code = (
         "import sys; before = set(sys.modules)\n"
-        "import faas_bridge.pytest_plugin\n"
+        "import faas_bridge.testing.plugin\n"
         "new = set(sys.modules) - before\n"
         "print(sorted(n for n in new if n.startswith('faas_bridge') or n in "
         "('json', 'asyncio', 'uuid', 'werkzeug', 'flask')))\n"
@@ -209,7 +209,7 @@ def test_loading_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> 
     result = pytester.run(__import__("sys").executable, "-c", "import pytest\n" + code)
     assert result.ret == 0
     loaded = eval(result.stdout.str().strip().splitlines()[-1])
-    assert "faas_bridge.testing" not in loaded
+    assert not {"faas_bridge.testing.events", "faas_bridge.testing.client"} & set(loaded)
     assert not {"asyncio", "uuid", "werkzeug", "flask"} & set(loaded)
 
 

@@ -26,7 +26,7 @@ from faas_bridge.testing import (
     parse_response,
 )
 
-SAMPLES = Path(__file__).resolve().parents[1] / "faas_bridge" / "samples"
+PLATFORMS_DIR = Path(__file__).resolve().parents[1] / "faas_bridge" / "platforms"
 
 # A 1x1 transparent PNG: binary, not UTF-8.
 PIXEL = base64.b64decode(
@@ -106,7 +106,7 @@ ALL_SAMPLES = [(p, c) for p in PLATFORM_NAMES for c in [*RECIPES, "timer"]]
 @pytest.mark.skipif(not os.environ.get("FAAS_BRIDGE_WRITE_SAMPLES"), reason="writes files")
 def test_write_samples() -> None:
     for platform, case in ALL_SAMPLES:
-        target = SAMPLES / platform / f"{case}.json"
+        target = PLATFORMS_DIR / platform / "samples" / f"{case}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(expected_sample(platform, case), indent=2, ensure_ascii=False)
         target.write_text(text + "\n", encoding="utf-8")

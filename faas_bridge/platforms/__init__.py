@@ -1,12 +1,19 @@
-"""The wire formats faas_bridge speaks, one module each, and how an event picks one.
+"""The wire formats faas_bridge speaks, one package each, and how an event picks one.
 
-Every platform module offers the same three functions (see :class:`Platform`); adding a
-platform means adding a module here and to :data:`PLATFORMS`, nothing else.
+Each format is a package ``platforms/<name>/``: its ``__init__`` is the function side
+(:class:`Platform`: ``matches``, ``parse``, ``render``, limits), the only part the event path
+imports; its ``gateway`` module is the gateway side (the event a request becomes, the return
+decoded as the gateway would, the gateway's own error replies), used by the testing helpers,
+the emulator and the command line. Adding a format means adding its package and one line to
+:data:`_DETECTION_ORDER`; nothing else names a format.
+
+Detection asks the formats' own ``matches``, which are mutually exclusive (a test checks it
+over generated events), so the order only decides which one is asked first.
 """
 
 from __future__ import annotations
 
-from ..errors import ConfigurationError
+from ..names import normalise, unknown_name
 from . import alibaba_fc, cloudbase, tencent_apigw, tencent_url
 
 TYPE_CHECKING = False
@@ -18,15 +25,17 @@ if TYPE_CHECKING:  # typing costs milliseconds of cold start; the protocol is fo
     from ..options import Options
 
     class Platform(Protocol):
-        """What a platform module provides."""
+        """What a format's package provides (its function side)."""
 
         NAME: str
+        CLOUD: str  # the clouds/ module it belongs to
         SIGNATURE: str  # the keys matches() looks for, for error messages
         REQUEST_LIMIT: int  # body size limits in bytes, as the platform enforces them
         RESPONSE_LIMIT: int
 
         def matches(self, event: Mapping[str, Any]) -> bool:
-            """Whether this decoded event is this platform's HTTP event (cheap key checks)."""
+            """Whether this decoded event is this format's HTTP event (cheap key checks;
+            never true for another format's event)."""
 
         def parse(self, event: Mapping[str, Any], context: Any, options: Options) -> Request:
             """The request an event carries; MalformedEventError when a field is unusable."""
@@ -35,39 +44,62 @@ if TYPE_CHECKING:  # typing costs milliseconds of cold start; the protocol is fo
             """The value the handler returns to the platform for this response."""
 
 
-__all__ = ["PLATFORMS", "detect", "get_platform"]
+__all__ = ["PLATFORMS", "PLATFORM_NAMES", "detect", "get_platform", "resolve_platform_name"]
 
 
-# Detection order: most specific first. CloudBase events look like API Gateway ones with an
-# envId in requestContext; function-URL events are API Gateway ones without requestContext.
-_DETECTION_ORDER: tuple[Platform, ...] = (alibaba_fc, cloudbase, tencent_apigw, tencent_url)
+# The registry, in the order formats are listed and tried: one line per format.
+_DETECTION_ORDER: tuple[Platform, ...] = (
+    tencent_apigw,
+    tencent_url,
+    cloudbase,
+    alibaba_fc,
+)
 
 PLATFORMS: dict[str, Platform] = {platform.NAME: platform for platform in _DETECTION_ORDER}
+PLATFORM_NAMES: tuple[str, ...] = tuple(PLATFORMS)
+# Cloud name -> its formats, from each format's CLOUD (so this needs no clouds/ import).
+_CLOUD_FORMATS: dict[str, tuple[str, ...]] = {}
+for _platform in _DETECTION_ORDER:
+    _CLOUD_FORMATS[_platform.CLOUD] = (*_CLOUD_FORMATS.get(_platform.CLOUD, ()), _platform.NAME)
+
+_last: list[Platform] = [_DETECTION_ORDER[0]]  # a function sees one format: ask it first
 
 
 def detect(event: Mapping[str, Any]) -> Platform | None:
-    """The platform whose HTTP event this is, or None.
+    """The format whose HTTP event this is, or None. Runs on every call: the format that
+    matched last is asked first, then the others in order."""
+    last = _last[0]
+    if last.matches(event):
+        return last
+    for platform in _DETECTION_ORDER:
+        if platform is not last and platform.matches(event):
+            _last[0] = platform
+            return platform
+    return None
 
-    The same answer as the first of ``_DETECTION_ORDER`` whose ``matches`` accepts the
-    event (a test holds them together), as one decision tree: this runs on every call.
-    """
-    if "rawPath" in event and "requestContext" in event:
-        return alibaba_fc
-    if "httpMethod" not in event:
-        return None
-    if "requestContext" not in event:
-        return tencent_url if "path" in event else None
-    request_context = event["requestContext"]
-    if type(request_context) is dict:  # as decoded JSON gives it: no ABC check needed
-        return cloudbase if "envId" in request_context else tencent_apigw
-    return cloudbase if cloudbase.matches(event) else tencent_apigw  # another Mapping type
+
+def resolve_platform_name(name: str) -> str:
+    """The format a user's name means: a format name, or a cloud name where that cloud has
+    one format (``alibaba`` -> ``alibaba_fc``). Case-insensitive, ``-`` for ``_``; an
+    ambiguous cloud name or a typo raises :class:`~faas_bridge.errors.ConfigurationError`
+    naming the choices."""
+    key = normalise(name)
+    if key in PLATFORMS:
+        return key
+    formats = _CLOUD_FORMATS.get(key)
+    if formats is not None and len(formats) == 1:
+        return formats[0]
+    if formats is not None:
+        from ..errors import ConfigurationError
+
+        listed = " or ".join(f"{f!r} ({PLATFORMS[f].SIGNATURE})" for f in formats)
+        raise ConfigurationError(
+            f"{name!r} is a cloud with {len(formats)} event formats: name one, {listed}"
+        )
+    raise unknown_name(name, event_formats=PLATFORMS, clouds=_CLOUD_FORMATS)
 
 
 def get_platform(name: str) -> Platform:
-    """The platform module for a public name such as ``"tencent_apigw"``."""
-    try:
-        return PLATFORMS[name]
-    except KeyError:
-        raise ConfigurationError(
-            f"unknown platform {name!r}; expected one of: {', '.join(sorted(PLATFORMS))}"
-        ) from None
+    """The format package for a name such as ``"tencent_apigw"`` (see
+    :func:`resolve_platform_name` for the names accepted)."""
+    return PLATFORMS[resolve_platform_name(name)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..http import (
+from ...http import (
     MIB,
     Request,
     Response,
@@ -29,16 +29,17 @@ from ..http import (
     scheme_from,
     server_from_host,
 )
-from ..options import Options
-from ._common import context_value, make_request, require_mapping, require_method
+from ...options import Options
+from .._common import context_value, make_request, require_mapping, require_method
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from ..options import FcCookieMode
+    from ...options import FcCookieMode
 
 NAME = "alibaba_fc"
+CLOUD = "alibaba"  # the cloud module (clouds/alibaba.py) this format belongs to
 SIGNATURE = "rawPath and requestContext (FC 3.0 HTTP trigger)"
 # Body limits, in bytes: 32 MB synchronous request payload (FC docs); the response
 # limit is unverified and assumed equal.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..cli import EXIT_BAD_TARGET, EXIT_MISSING_EXTRA, EXIT_USAGE, CliError
+from . import EXIT_BAD_TARGET, EXIT_MISSING_EXTRA, EXIT_USAGE, CliError
 
 DESCRIPTION = """\
 Run the app the way Tencent SCF / CloudBase HTTP functions and Alibaba FC custom runtimes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..cli import EXIT_USAGE, CliError
+from . import EXIT_USAGE, CliError, cloud_name
 
 DESCRIPTION = """\
 Write the file a platform runs to start web mode: an executable scf_bootstrap for Tencent SCF
@@ -14,7 +14,7 @@ It starts `faas-bridge serve TARGET` on 0.0.0.0:9000 with the runtime's own inte
 
 
 def register(subparsers: Any) -> None:
-    from ..bootstrap import PLATFORMS, PYTHON_VERSIONS
+    from ..clouds import CLOUDS, PYTHON_VERSIONS
 
     parser = subparsers.add_parser(
         "bootstrap",
@@ -22,7 +22,14 @@ def register(subparsers: Any) -> None:
         description=DESCRIPTION,
     )
     parser.add_argument("target", metavar="TARGET", help="module:attr of the app, e.g. index:app")
-    parser.add_argument("--platform", required=True, choices=PLATFORMS)
+    parser.add_argument(
+        "--platform",
+        "--cloud",
+        required=True,
+        type=cloud_name,
+        metavar="CLOUD",
+        help=f"the cloud: {', '.join(CLOUDS)}",
+    )
     parser.add_argument(
         "--python", default="3.10", choices=PYTHON_VERSIONS, help="runtime version (default 3.10)"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..http import (
+from ...http import (
     MIB,
     Request,
     Response,
@@ -22,15 +22,16 @@ from ..http import (
     scheme_from,
     server_from_host,
 )
-from ..options import Options
-from . import tencent_apigw
-from ._common import context_value, make_request, require_mapping, require_method
+from ...options import Options
+from .. import tencent_apigw
+from .._common import context_value, make_request, require_mapping, require_method
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 NAME = "tencent_url"
+CLOUD = "tencent"  # the cloud module (clouds/tencent.py) this format belongs to
 SIGNATURE = "httpMethod and path, without requestContext"
 # Body limits, in bytes (as API Gateway (SCF's synchronous invocation limits)).
 REQUEST_LIMIT = 6 * MIB

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..http import (
+from ...http import (
     MIB,
     Request,
     Response,
@@ -26,14 +26,15 @@ from ..http import (
     scheme_from,
     server_from_host,
 )
-from ..options import Options
-from ._common import context_value, make_request, require_mapping, require_method
+from ...options import Options
+from .._common import context_value, make_request, require_mapping, require_method
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 NAME = "tencent_apigw"
+CLOUD = "tencent"  # the cloud module (clouds/tencent.py) this format belongs to
 SIGNATURE = "httpMethod and requestContext"
 # Body limits, in bytes (platforms.md: 6 MB request, 6 MB response).
 REQUEST_LIMIT = 6 * MIB
@@ -44,7 +45,12 @@ DEFAULT_DOMAIN_SUFFIXES = (".apigw.tencentcs.com", ".apigateway.myqcloud.com", "
 
 
 def matches(event: Mapping[str, Any]) -> bool:
-    return "httpMethod" in event and "requestContext" in event
+    if "httpMethod" not in event or "requestContext" not in event or "rawPath" in event:
+        return False
+    request_context = event["requestContext"]
+    if type(request_context) is dict:  # as decoded JSON gives it: no ABC check needed
+        return "envId" not in request_context  # CloudBase's
+    return not (isinstance(request_context, Mapping) and "envId" in request_context)
 
 
 def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:

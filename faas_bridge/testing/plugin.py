@@ -28,16 +28,18 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import pytest
 
+from ..errors import ConfigurationError
+from ..platforms import PLATFORM_NAMES, resolve_platform_name
+
 if TYPE_CHECKING:
-    from .testing import FaasClient
+    from .client import FaasClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["faas_client", "faas_handler", "faas_platform"]
 
-# The event formats, in the order tests run; faas_bridge.testing.PLATFORM_NAMES (not imported
-# here to keep the plugin light; a test keeps the two equal).
-ALL_PLATFORMS = ("tencent_apigw", "tencent_url", "cloudbase", "alibaba_fc")
+# The event formats, in the order tests run (the registry's function side only: light).
+ALL_PLATFORMS = PLATFORM_NAMES
 MARKER = "faas_platforms"
 
 
@@ -67,17 +69,17 @@ def pytest_configure(config: Any) -> None:
         f"{MARKER}(*names): run a test that uses faas_platform or faas_client only on these "
         f"event formats ({', '.join(ALL_PLATFORMS)})",
     )
-    unknown = [name for name in _option_platforms(config) if name not in ALL_PLATFORMS]
-    if unknown:
-        raise pytest.UsageError(
-            f"--faas-platform: unknown event format {unknown[0]!r}; "
-            f"expected one of {', '.join(ALL_PLATFORMS)}"
-        )
+    try:
+        _option_platforms(config)
+    except ConfigurationError as exc:
+        message = str(exc).replace("unknown platform", "unknown event format", 1)
+        raise pytest.UsageError(f"--faas-platform: {message}") from None
 
 
 def _option_platforms(config: Any) -> list[str]:
     values = config.getoption("faas_platform", default=None) or []
-    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    return [resolve_platform_name(name) for name in names]
 
 
 def pytest_generate_tests(metafunc: Any) -> None:
@@ -92,14 +94,20 @@ def pytest_generate_tests(metafunc: Any) -> None:
     platforms = list(ALL_PLATFORMS)
     marker = metafunc.definition.get_closest_marker(MARKER)
     if marker is not None:
-        unknown = [name for name in marker.args if name not in ALL_PLATFORMS]
-        if unknown or not marker.args:
+        try:
+            wanted = {resolve_platform_name(str(name)) for name in marker.args}
+        except ConfigurationError as exc:
+            wanted = set()
+            problem = f": {exc}"
+        else:
+            problem = ""
+        if not wanted:
             pytest.fail(
                 f"@pytest.mark.{MARKER}() needs event format names from "
-                f"{', '.join(ALL_PLATFORMS)}; got {list(marker.args)!r}",
+                f"{', '.join(ALL_PLATFORMS)}; got {list(marker.args)!r}{problem}",
                 pytrace=False,
             )
-        platforms = [name for name in ALL_PLATFORMS if name in marker.args]
+        platforms = [name for name in ALL_PLATFORMS if name in wanted]
     chosen = _option_platforms(metafunc.config)
     if chosen:
         platforms = [name for name in platforms if name in chosen]
@@ -128,6 +136,6 @@ def faas_handler() -> Any:
 def faas_client(faas_handler: Any, faas_platform: str) -> FaasClient:
     """A :class:`~faas_bridge.testing.FaasClient` sending ``faas_platform`` events to the
     handler ``faas_handler`` returns (an app is wrapped with ``make_handler``)."""
-    from .testing import FaasClient, as_handler
+    from .client import FaasClient, as_handler
 
     return FaasClient(as_handler(faas_handler), faas_platform)

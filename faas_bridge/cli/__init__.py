@@ -1,6 +1,6 @@
 """The ``faas-bridge`` command line (also ``python -m faas_bridge``).
 
-Each subcommand lives in ``faas_bridge/commands/<name>.py`` and provides
+Each subcommand lives in ``faas_bridge/cli/<name>.py`` and provides
 ``register(subparsers)``, which adds its parser and sets ``run=callable(args) -> int``.
 Command modules keep heavy imports inside ``run`` so ``faas-bridge --help`` stays fast.
 
@@ -17,12 +17,12 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from . import __version__
-from .errors import BridgeError
+from .. import __version__
+from ..errors import BridgeError
 
 __all__ = ["CliError", "main"]
 
-# Subcommand modules under faas_bridge.commands, in the order --help lists them.
+# Subcommand modules under faas_bridge.cli, in the order --help lists them.
 COMMANDS: tuple[str, ...] = ("invoke", "events", "serve", "emulate", "bootstrap", "package")
 
 EXIT_OK = 0
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"faas-bridge {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f"faas_bridge.commands.{name}")
+        module = importlib.import_module(f"faas_bridge.cli.{name}")
         module.register(subparsers)
     return parser
 
@@ -73,3 +73,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def format_name(value: str) -> str:
+    """The event format a command-line name means (``alibaba`` -> ``alibaba_fc``); a one-line
+    usage error naming the choices otherwise."""
+    from ..errors import ConfigurationError
+    from ..platforms import resolve_platform_name
+
+    try:
+        return resolve_platform_name(value)
+    except ConfigurationError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+
+
+def cloud_name(value: str) -> str:
+    """The cloud a command-line name means (``alibaba_fc`` -> ``alibaba``), as an argparse
+    ``type``: a usage error naming the choices otherwise."""
+    from ..clouds import resolve_cloud_name
+    from ..errors import ConfigurationError
+
+    try:
+        return resolve_cloud_name(value)
+    except ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -17,7 +17,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..cli import EXIT_BAD_EVENT, EXIT_HANDLER_FAILED, EXIT_OK, EXIT_USAGE, CliError
+from . import EXIT_BAD_EVENT, EXIT_HANDLER_FAILED, EXIT_OK, EXIT_USAGE, CliError, format_name
 from .events import add_request_arguments, dump_json, request_flags_given, write_out
 
 __all__ = ["register"]
@@ -55,14 +55,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..testing import PLATFORM_NAMES, build_context, parse_response
+    from ..testing import build_context, parse_response
 
-    platform: str | None = args.platform
-    if platform is not None and platform not in PLATFORM_NAMES:
-        raise CliError(
-            f"unknown platform {platform!r}; expected one of: {', '.join(PLATFORM_NAMES)}",
-            EXIT_USAGE,
-        )
+    platform: str | None = None if args.platform is None else format_name(args.platform)
     if args.event is not None:
         if request_flags_given(args):
             raise CliError(
@@ -156,8 +151,12 @@ def _load_event(source: str, platform: str | None) -> tuple[Any, str | None]:
         detected = None  # not HTTP: hand it over in the form the platform would
     elif platform is None and detected is not None:
         platform = detected.NAME
-    fc_form = platform == "alibaba_fc" or (platform is None and source.startswith("alibaba_fc/"))
-    event = raw if fc_form else decoded  # the FC 3.0 runtime passes bytes of JSON
+    form = platform or (source.partition("/")[0] if source in list_events() else None)
+    if form is None:
+        return decoded, None
+    from ..platforms._gateway import gateway
+
+    event = gateway(form).deliver(decoded)  # as the runtime passes it (FC 3.0: bytes of JSON)
     return event, platform if detected is not None else None
 
 

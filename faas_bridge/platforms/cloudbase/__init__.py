@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..http import (
+from ...http import (
     MIB,
     Request,
     Response,
@@ -23,15 +23,16 @@ from ..http import (
     scheme_from,
     server_from_host,
 )
-from ..options import Options
-from . import tencent_apigw
-from ._common import context_value, make_request, require_mapping, require_method
+from ...options import Options
+from .. import tencent_apigw
+from .._common import context_value, make_request, require_mapping, require_method
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 NAME = "cloudbase"
+CLOUD = "cloudbase"  # the cloud module (clouds/cloudbase.py) this format belongs to
 SIGNATURE = "httpMethod and requestContext.envId"
 # Body limits, in bytes (unverified: assumed equal to SCF's).
 REQUEST_LIMIT = 6 * MIB
@@ -42,6 +43,7 @@ def matches(event: Mapping[str, Any]) -> bool:
     request_context = event.get("requestContext")
     return (
         "httpMethod" in event
+        and "rawPath" not in event
         and isinstance(request_context, Mapping)
         and "envId" in request_context
     )

@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..cli import EXIT_BAD_EVENT, EXIT_OK, EXIT_USAGE, CliError
+from . import EXIT_BAD_EVENT, EXIT_OK, EXIT_USAGE, CliError
 
 __all__ = ["add_request_arguments", "event_from_arguments", "register", "write_out"]
 
@@ -156,7 +156,9 @@ def dump_json(value: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..testing import PLATFORM_NAMES, list_events, load_event
+    from ..errors import ConfigurationError
+    from ..platforms import resolve_platform_name
+    from ..testing import list_events, load_event
 
     name = args.platform
     if name is None:
@@ -170,9 +172,6 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return EXIT_OK
-    if name in PLATFORM_NAMES:
-        write_out(dump_json(event_from_arguments(args, name)))
-        return EXIT_OK
     if name in list_events():
         if request_flags_given(args):
             raise CliError(
@@ -180,8 +179,13 @@ def run(args: argparse.Namespace) -> int:
             )
         write_out(dump_json(load_event(name)))
         return EXIT_OK
-    raise CliError(
-        f"unknown platform or sample {name!r}; platforms: {', '.join(PLATFORM_NAMES)} "
-        "(run 'faas-bridge events' to list the samples)",
-        EXIT_USAGE,
-    )
+    if "/" in name:
+        raise CliError(
+            f"unknown sample {name!r} (run 'faas-bridge events' to list the samples)", EXIT_USAGE
+        )
+    try:
+        platform = resolve_platform_name(name)
+    except ConfigurationError as exc:
+        raise CliError(f"{exc} (or a sample: run 'faas-bridge events')", EXIT_USAGE) from None
+    write_out(dump_json(event_from_arguments(args, platform)))
+    return EXIT_OK

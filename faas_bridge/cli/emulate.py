@@ -15,7 +15,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..cli import EXIT_MISSING_EXTRA, EXIT_USAGE, CliError
+from . import EXIT_MISSING_EXTRA, EXIT_USAGE, CliError, format_name
 
 __all__ = ["register"]
 
@@ -44,7 +44,8 @@ def register(subparsers: Any) -> None:
         "-p",
         "--platform",
         required=True,
-        help="the gateway: tencent_apigw, tencent_url, cloudbase or alibaba_fc",
+        help="the gateway's event format: tencent_apigw, tencent_url, cloudbase, alibaba_fc "
+        "(a cloud name where it has one format: alibaba)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -85,13 +86,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigurationError
-    from ..testing import PLATFORM_NAMES
 
-    if args.platform not in PLATFORM_NAMES:
-        raise CliError(
-            f"unknown platform {args.platform!r}; expected one of: {', '.join(PLATFORM_NAMES)}",
-            EXIT_USAGE,
-        )
+    args.platform = format_name(args.platform)
     if not 0 <= args.port < 65536:
         raise CliError(f"port must be between 0 and 65535, not {args.port}", EXIT_USAGE)
     try:
@@ -139,7 +135,7 @@ def _banner(args: argparse.Namespace, emulator: Any) -> str:
     host = f"[{args.host}]" if ":" in args.host else args.host
     root = f"http://{host}:{args.port}"
     prefix = ""
-    if config.platform == "tencent_apigw" and config.stage:
+    if emulator.gateway.side.STAGE_HOST and config.stage:
         prefix = "/" + config.stage
     url = root + prefix + (config.base_path or "") + "/"
     return (

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from ..cli import EXIT_BAD_TARGET, CliError
+from . import EXIT_BAD_TARGET, CliError
 
 __all__ = ["handler_for", "is_handler", "load_target"]
 

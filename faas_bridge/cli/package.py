@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli import EXIT_BAD_EVENT, EXIT_BAD_TARGET, EXIT_MISSING_EXTRA, EXIT_USAGE, CliError
+from . import (
+    EXIT_BAD_EVENT,
+    EXIT_BAD_TARGET,
+    EXIT_MISSING_EXTRA,
+    EXIT_USAGE,
+    CliError,
+    cloud_name,
+)
 
 DESCRIPTION = """\
 Build the zip a platform runs: the project's source, its requirements (requirements.txt or
@@ -24,8 +31,7 @@ installed for the target; 5 pip is missing."""
 
 
 def register(subparsers: Any) -> None:
-    # the light module's constants (equal to faas_bridge.package's), so --help stays fast
-    from ..bootstrap import PLATFORMS, PYTHON_VERSIONS
+    from ..clouds import CLOUDS, PYTHON_VERSIONS
 
     parser = subparsers.add_parser(
         "package",
@@ -34,7 +40,14 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("project", metavar="PROJECT_DIR", help="the folder holding the app")
-    parser.add_argument("--platform", required=True, choices=PLATFORMS)
+    parser.add_argument(
+        "--platform",
+        "--cloud",
+        required=True,
+        type=cloud_name,
+        metavar="CLOUD",
+        help=f"the cloud: {', '.join(CLOUDS)}",
+    )
     parser.add_argument(
         "--python", default="3.10", choices=PYTHON_VERSIONS, help="runtime version (default 3.10)"
     )
@@ -121,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_configs(args: argparse.Namespace, result: Any) -> None:
-    from ..deploy_configs import DEPLOY_COMMANDS, runtime_name, write_deploy_configs
+    from ..clouds import get_cloud
+    from ..deploy_configs import runtime_name, write_deploy_configs
 
     try:
         paths = write_deploy_configs(
@@ -152,15 +166,12 @@ def _write_configs(args: argparse.Namespace, result: Any) -> None:
                 " platform's documentation: check it in the console",
                 file=sys.stderr,
             )
-    elif result.platform == "cloudbase":
-        print(
-            'faas-bridge: warning: cloudbaserc.json\'s "type": "HTTP" (web function) is not'
-            " confirmed by CloudBase's documentation",
-            file=sys.stderr,
-        )
-    if result.platform == "cloudbase" and args.env_id == "your-env-id":
-        print("set envId in cloudbaserc.json (or pass --env-id) before deploying")
-    print(f"deploy: cd {_shown(config.parent)} && {DEPLOY_COMMANDS[result.platform]}")
+    cloud = get_cloud(result.platform)
+    for warning in cloud.config_warnings(result.mode):
+        print(f"faas-bridge: warning: {warning}", file=sys.stderr)
+    for step in cloud.config_todo({"env_id": args.env_id}):
+        print(step)
+    print(f"deploy: cd {_shown(config.parent)} && {cloud.DEPLOY_COMMAND}")
 
 
 def _shown(path: Path) -> str:

@@ -1,0 +1,131 @@
+"""The clouds faas_bridge deploys to, one module each, and how a name picks one.
+
+A cloud module (:class:`Cloud`) knows everything about running on that cloud except its
+event formats' wire details, which live in ``platforms/``: runtimes and their names,
+the handler name it calls, the web-mode start file and the headers its proxy injects,
+code-size limits and the deploy config. Adding a cloud means adding a module here and a
+line to :data:`CLOUDS`; ``package``, ``bootstrap``, ``serve`` and ``web`` ask this registry
+and never name a cloud themselves. Nothing on the event path imports this package.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..names import normalise, unknown_name
+from . import alibaba, cloudbase, tencent
+from ._common import PYTHON_VERSIONS, RuntimeName, WebRuntime
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Protocol
+
+    class Cloud(Protocol):
+        """What a cloud module provides (see ``clouds/tencent.py`` for a full example)."""
+
+        NAME: str
+        TITLE: str
+        HANDLER_NAME: str  # the attribute of index.py the cloud calls in event mode
+        DEFAULT_REGION: str
+        EVENT_RUNTIMES: dict[str, RuntimeName]  # python version -> runtime name
+        WEB_RUNTIMES: dict[str, WebRuntime]  # python version -> start-file interpreter
+        START_FILE: str
+        START_FILE_WHERE: str
+        START_PORT: int | None  # the port the start file passes, None: the cloud's variable
+        WEB_PLATFORM: str  # faas_bridge.platform in web mode
+        REQUEST_ID_HEADER: str
+        CONTEXT_HEADER_PREFIX: str
+        CREDENTIAL_HEADERS: frozenset[str]
+        CREDENTIAL_PREFIXES: tuple[str, ...]
+        CONFIG_FILE: str
+        DEPLOY_COMMAND: str
+        DEPLOYS_FOLDER: bool
+
+        def read_web_headers(self, headers: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
+            """``(request id, context)`` when a web-mode request carries this cloud's headers."""
+
+        def web_steps(self, python: str) -> str: ...
+
+        def config_warnings(self, mode: str) -> list[str]: ...
+
+        def config_todo(self, options: dict[str, Any]) -> list[str]: ...
+
+        def size_warnings(self, zipped: int, unzipped: int) -> list[str]: ...
+
+        def deploy_config(
+            self, *, name: str, archive: str, python: str, mode: str, options: dict[str, Any]
+        ) -> str: ...
+
+
+__all__ = [
+    "CLOUDS",
+    "PYTHON_VERSIONS",
+    "RuntimeName",
+    "WebRuntime",
+    "event_runtime",
+    "get_cloud",
+    "is_credential_header",
+    "resolve_cloud_name",
+    "web_runtime",
+]
+
+CLOUDS: dict[str, Cloud] = {cloud.NAME: cloud for cloud in (tencent, cloudbase, alibaba)}
+
+# Headers (lower case) carrying credentials some cloud's proxy injects: never logged or echoed.
+CREDENTIAL_HEADERS: frozenset[str] = frozenset().union(
+    *(cloud.CREDENTIAL_HEADERS for cloud in CLOUDS.values())
+)
+CREDENTIAL_PREFIXES: tuple[str, ...] = tuple(
+    prefix for cloud in CLOUDS.values() for prefix in cloud.CREDENTIAL_PREFIXES
+)
+
+
+def resolve_cloud_name(name: str) -> str:
+    """The cloud a user's name means: a cloud name, or an event format's name (each format
+    belongs to one cloud: ``alibaba_fc`` -> ``alibaba``). Case-insensitive, ``-`` for ``_``;
+    :class:`~faas_bridge.errors.ConfigurationError` with a suggestion otherwise."""
+    key = normalise(name)
+    if key in CLOUDS:
+        return key
+    from ..platforms import PLATFORMS
+
+    platform = PLATFORMS.get(key)
+    if platform is not None:
+        return platform.CLOUD
+    raise unknown_name(name, clouds=CLOUDS, event_formats=PLATFORMS)
+
+
+def get_cloud(name: str) -> Cloud:
+    """The cloud module for a name (see :func:`resolve_cloud_name`)."""
+    return CLOUDS[resolve_cloud_name(name)]
+
+
+def event_runtime(cloud: str, python: str) -> RuntimeName:
+    """The runtime name a deploy config gives for ``python`` on ``cloud`` in event mode;
+    ``ValueError`` where the cloud offers no such runtime."""
+    module = get_cloud(cloud)
+    runtime = module.EVENT_RUNTIMES.get(python)
+    if runtime is None:
+        offered = ", ".join(module.EVENT_RUNTIMES)
+        raise ValueError(
+            f"{module.TITLE} has no built-in Python {python} runtime (it offers {offered});"
+            " choose one of those with --python, or --mode web (a custom runtime)"
+        )
+    return runtime
+
+
+def web_runtime(cloud: str, python: str) -> WebRuntime:
+    """The start file's interpreter for ``python`` on ``cloud`` in web mode."""
+    if python not in PYTHON_VERSIONS:
+        raise ValueError(f"python must be one of {', '.join(PYTHON_VERSIONS)}, not {python!r}")
+    module = get_cloud(cloud)
+    runtime = module.WEB_RUNTIMES.get(python)
+    if runtime is None:
+        raise ValueError(f"{module.TITLE} has no web runtime for Python {python}")
+    return runtime
+
+
+def is_credential_header(name: str) -> bool:
+    """Whether a header (any case) carries credentials a cloud's proxy injected."""
+    name = name.lower()
+    return name in CREDENTIAL_HEADERS or name.startswith(CREDENTIAL_PREFIXES)

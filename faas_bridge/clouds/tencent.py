@@ -1,0 +1,180 @@
+"""Everything about deploying to Tencent SCF: runtimes, handler name, web-function start
+file, code-size limit, the ``serverless.yml`` deploy config, and what its web proxy injects.
+
+Its event formats live in ``platforms/tencent_apigw`` (API Gateway trigger) and
+``platforms/tencent_url`` (function URL).
+
+Where each fact comes from (checked 2026-11)
+--------------------------------------------
+- Runtimes: Python 3.9 and 3.10 from Tencent's "absolute paths in standard language
+  environments" table (the web-function interpreters ``/var/lang/python39/bin/python3.9``,
+  ``/var/lang/python310/bin/python3.10``); 3.11 from public deployments' ``scf_bootstrap``
+  files, not the table; **3.12 unverified** (the same pattern). The ``PythonX.Y`` spelling of
+  deploy configs from the scf component's reference (``Python3.6``).
+- Code size: 500 MB per function version before compression, layers included (SCF quota page).
+- ``serverless.yml``: ``inputs`` (``src``, ``handler``, ``runtime``, ``type: web``), the
+  ``apigw`` trigger and ``function.isIntegratedResponse`` from the scf component's
+  configuration reference; the function-URL trigger (``http`` with ``authType`` and
+  ``netConfig``) from tencent-component-toolkit's ``triggers/http.ts``.
+- Web functions: the platform forwards HTTP to port 9000 and adds ``X-Scf-*`` headers, the
+  role's temporary keys among them (``X-Scf-Secret-Id``/``-Key``, ``X-Scf-Session-Token``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._common import PORT, RuntimeName, WebRuntime, comment, mib, prefixed, to_yaml
+
+NAME = "tencent"
+TITLE = "Tencent SCF"
+HANDLER_NAME = "main_handler"
+DEFAULT_REGION = "ap-guangzhou"
+CODE_LIMIT = 500 * 1024 * 1024  # bytes, unzipped, layers included
+
+EVENT_RUNTIMES: dict[str, RuntimeName] = {
+    "3.9": RuntimeName("Python3.9", True),
+    "3.10": RuntimeName("Python3.10", True),
+    "3.11": RuntimeName("Python3.11", True),
+    "3.12": RuntimeName("Python3.12", False),
+}
+WEB_RUNTIMES: dict[str, WebRuntime] = {
+    "3.9": WebRuntime("/var/lang/python39/bin/python3.9", "Python 3.9", True),
+    "3.10": WebRuntime("/var/lang/python310/bin/python3.10", "Python 3.10", True),
+    "3.11": WebRuntime("/var/lang/python311/bin/python3.11", "Python 3.11", True),
+    "3.12": WebRuntime("/var/lang/python312/bin/python3.12", "Python 3.12", False),
+}
+
+# --- web mode: the start file and the proxy's headers ----------------------------------------
+
+START_FILE = "scf_bootstrap"
+START_FILE_WHERE = "a Tencent SCF web function"
+START_PORT = PORT  # the start file passes --port: SCF sets no port variable
+WEB_PLATFORM = "tencent_web"
+REQUEST_ID_HEADER = "x-scf-request-id"
+CLIENT_ADDRESS_HEADER = "x-scf-remote-addr"
+CONTEXT_HEADER_PREFIX = "x-scf-"
+CREDENTIAL_HEADERS: frozenset[str] = frozenset({"x-scf-session-token"})
+CREDENTIAL_PREFIXES: tuple[str, ...] = ("x-scf-secret-",)
+
+# --- deploying -------------------------------------------------------------------------------
+
+CONFIG_FILE = "serverless.yml"
+DEPLOY_COMMAND = "sls deploy"
+DEPLOYS_FOLDER = True  # the scf component uploads a folder: the zip is unpacked beside it
+
+
+def web_steps(python: str) -> str:
+    return (
+        f"Tencent SCF: create a web function (Web 函数) with runtime Python {python} and\n"
+        "  upload the folder zipped with `scf_bootstrap` at its root (mode 755).\n"
+        f"  The platform forwards HTTP to port {PORT}. SSE streams pass through, one per\n"
+        "  instance, each for at most the function timeout.\n"
+    )
+
+
+def size_warnings(zipped: int, unzipped: int) -> list[str]:
+    if unzipped > CODE_LIMIT:
+        return [
+            f"{mib(unzipped)} unzipped is above Tencent SCF's 500 MB code limit"
+            " (layers included): move large dependencies into a layer or trim them"
+        ]
+    return []
+
+
+def serverless_yml(
+    *,
+    name: str,
+    src: str,
+    python: str,
+    mode: str = "event",
+    trigger: str = "url",
+    region: str = DEFAULT_REGION,
+    memory_mb: int = 256,
+    timeout_s: int = 30,
+) -> str:
+    """``serverless.yml`` for Serverless Framework's ``scf`` component (Tencent SCF).
+
+    ``src`` is the folder holding the unpacked package, relative to the file. ``trigger``
+    is ``"url"`` (a public function URL, no authentication) or ``"apigw"`` (an API Gateway
+    trigger on ``ANY /`` with integrated response).
+    """
+    if trigger not in ("url", "apigw"):
+        raise ValueError(f"trigger must be 'url' or 'apigw', not {trigger!r}")
+    inputs: dict[str, Any] = {"name": name, "namespace": "default", "src": {"src": src}}
+    if mode == "web":
+        inputs["type"] = "web"
+    else:
+        inputs["handler"] = f"index.{HANDLER_NAME}"
+    inputs.update(
+        runtime=EVENT_RUNTIMES[python].name,
+        region=region,
+        memorySize=memory_mb,
+        timeout=timeout_s,
+    )
+    if trigger == "url":
+        event: dict[str, Any] = {
+            "http": {
+                "parameters": {
+                    "authType": "NONE",
+                    "netConfig": {"enableIntranet": False, "enableExtranet": True},
+                }
+            }
+        }
+    else:
+        endpoint: dict[str, Any] = {"path": "/", "method": "ANY"}
+        if mode != "web":
+            endpoint["function"] = {"isIntegratedResponse": True}
+        event = {
+            "apigw": {
+                "parameters": {
+                    "protocols": ["http", "https"],
+                    "environment": "release",
+                    "endpoints": [endpoint],
+                }
+            }
+        }
+    inputs["events"] = [event]
+    header = [
+        "Tencent SCF through Serverless Framework's scf component. Deploy: sls deploy",
+        f"Written by `faas-bridge package`: {src}/ holds the unpacked package.",
+    ]
+    if trigger == "apigw":
+        header.append(
+            "Tencent stopped new API Gateway triggers in 2024-07: prefer the function URL."
+        )
+    return comment(header) + to_yaml({"component": "scf", "name": name, "inputs": inputs})
+
+
+def deploy_config(
+    *, name: str, archive: str, python: str, mode: str, options: dict[str, Any]
+) -> str:
+    """The deploy config's text for a package unpacked into the folder ``name``."""
+    return serverless_yml(
+        name=name,
+        src=f"./{name}",
+        python=python,
+        mode=mode,
+        trigger=options.get("trigger") or "url",
+        region=options.get("region") or DEFAULT_REGION,
+    )
+
+
+def read_web_headers(headers: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
+    """``(request id, context)`` from a web-mode request's headers (lower-case names), or
+    None when they are not this cloud's: the ``X-Scf-*`` headers with the prefix dropped."""
+    request_id = headers.get(REQUEST_ID_HEADER)
+    if request_id is None:
+        return None
+    return request_id, prefixed(headers, CONTEXT_HEADER_PREFIX)
+
+
+def config_warnings(mode: str) -> list[str]:
+    """What the written deploy config holds that no source confirms."""
+    return []
+
+
+def config_todo(options: dict[str, Any]) -> list[str]:
+    """What the user must still fill in before deploying."""
+    return []
