@@ -40,13 +40,12 @@ RESPONSE_LIMIT = 6 * MIB
 
 
 def matches(event: Mapping[str, Any]) -> bool:
+    if "httpMethod" not in event or "rawPath" in event:
+        return False
     request_context = event.get("requestContext")
-    return (
-        "httpMethod" in event
-        and "rawPath" not in event
-        and isinstance(request_context, Mapping)
-        and "envId" in request_context
-    )
+    if type(request_context) is dict:  # as decoded JSON gives it: no ABC check needed
+        return "envId" in request_context
+    return isinstance(request_context, Mapping) and "envId" in request_context
 
 
 def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
