@@ -95,7 +95,8 @@ def test_every_command_reads_names_the_same_way(
     assert '"rawPath": "/x"' in capsys.readouterr().out
     assert main(["events", "tencent"]) == 2
     error = capsys.readouterr().err
-    assert "tencent_apigw" in error and "tencent_url" in error
+    assert "tencent_apigw" in error
+    assert "tencent_url" in error
     assert main(["bootstrap", "index:app", "--platform", "Alibaba-FC", "-o", str(tmp_path)]) == 0
     assert (tmp_path / "bootstrap").is_file()
 
