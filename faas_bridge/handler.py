@@ -10,7 +10,7 @@ from .errors import (
     MalformedEventError,
     UnknownEventError,
 )
-from .http import Request, Response, check_response, returned_size
+from .http import Request, Response, check_response, loggable, returned_size
 from .options import Options
 from .platforms import PLATFORMS, detect, get_platform
 
@@ -367,11 +367,13 @@ def _decode_json_event(event: bytes | bytearray | str) -> Any:
             return value
     except (UnicodeDecodeError, ValueError):
         pass
+    except RecursionError:  # nesting no gateway's event has: not an HTTP event
+        return event
     import json
 
     try:
         return json.loads(event)
-    except ValueError:
+    except (ValueError, RecursionError):
         return event
 
 
@@ -393,16 +395,15 @@ def _too_large(request: Request, what: str, limit: int, size: int = 0) -> Respon
     status = 413 if what == "request" else 502
     subject = "request body" if what == "request" else "response (its JSON)"
     logging.getLogger("faas_bridge").warning(
-        "the %s (%d bytes) is above %s's limit of %d bytes: answering %d (%s %s%s, request id %s)",
+        "the %s (%d bytes) is above %s's limit of %d bytes: answering %d (%s %s, request id %s)",
         subject,
         size,
         request.platform,
         limit,
         status,
-        request.method,
-        request.root_path,
-        request.path,
-        request.request_id or "-",
+        loggable(request.method),
+        request.raw_path.decode("ascii", "backslashreplace"),  # percent-encoded: one line
+        loggable(request.request_id or "-"),
     )
     return _error_response(
         status,
@@ -416,12 +417,11 @@ def _log_app_error(request: Request) -> None:
     import logging
 
     logging.getLogger("faas_bridge").exception(
-        "unhandled exception in the app answering %s %s%s (platform %s, request id %s)",
-        request.method,
-        request.root_path,
-        request.path,
+        "unhandled exception in the app answering %s %s (platform %s, request id %s)",
+        loggable(request.method),
+        request.raw_path.decode("ascii", "backslashreplace"),  # percent-encoded: one line
         request.platform,
-        request.request_id or "-",
+        loggable(request.request_id or "-"),
     )
 
 

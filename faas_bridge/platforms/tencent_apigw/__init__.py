@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ...http import (
-    MIB,
+    MB,
     Request,
     Response,
     decode_body,
@@ -37,8 +37,8 @@ NAME = "tencent_apigw"
 CLOUD = "tencent"  # the cloud module (clouds/tencent.py) this format belongs to
 SIGNATURE = "httpMethod and requestContext"
 # Body limits, in bytes (platforms.md: 6 MB request, 6 MB response).
-REQUEST_LIMIT = 6 * MIB
-RESPONSE_LIMIT = 6 * MIB
+REQUEST_LIMIT = 6 * MB
+RESPONSE_LIMIT = 6 * MB
 
 # Default API Gateway domains put "/<stage>" in the public URL but not in event["path"].
 DEFAULT_DOMAIN_SUFFIXES = (".apigw.tencentcs.com", ".apigateway.myqcloud.com", ".tencentapigw.com")
