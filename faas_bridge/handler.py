@@ -242,7 +242,8 @@ def make_handler(
         on_error: ``"respond"`` answers an app exception with a logged 500; ``"raise"``
             lets it propagate so the platform records the invocation as failed.
         request_limit: largest request body in bytes (``None``: the platform's, 6,000,000 on
-            Tencent and CloudBase, 32,000,000 on FC (the docs' "MB", read as decimal); ``0``: none); above it, a 413 JSON error.
+            Tencent and CloudBase, 32,000,000 on FC (the docs' "MB", read as decimal);
+            ``0``: none); above it, a 413 JSON error.
         response_limit: largest return value in bytes, measured as its JSON (``None``: the
             platform's; ``0``: none); above it, a 502 JSON error and a log line.
         lifespan: ASGI only. ``"auto"`` runs the app's lifespan startup once per process
