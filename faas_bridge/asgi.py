@@ -14,7 +14,7 @@ from time import monotonic as _monotonic
 from typing import Any
 
 from .errors import AppResponseError, MalformedEventError
-from .http import _PATH_SAFE, HeaderList, Request, Response, remember
+from .http import _PATH_SAFE, HeaderList, Request, Response, is_token, loggable, remember
 from .lifespan import ASGIApp, Lifespan, LifespanMode, Message, Receive, Scope, Send
 from .loop import SharedLoop, shared_loop
 
@@ -53,9 +53,7 @@ _DEADLINES: dict[float, float] = {}  # a context's time limit -> seconds the app
 
 
 def _header_name(name: str) -> bytes:
-    if type(name) is not str:
-        raise MalformedEventError(f"a header name is a {type(name).__name__}, not a string")
-    return remember(_HEADER_NAMES, name, name.lower().encode("utf-8", "surrogateescape"))
+    return remember(_HEADER_NAMES, name, name.lower().encode("ascii"))
 
 
 def _scope_path(path: str) -> str:
@@ -90,10 +88,11 @@ def build_scope(request: Request, state: Mapping[str, Any] | None = None) -> Sco
             headers = [
                 (known(name) or _header_name(name), value.encode("utf-8", "surrogateescape"))
                 for name, value in pairs
+                if is_token(name)  # a non-ASCII name (Kelvin sign "K") could fold onto another
             ]
         except UnicodeEncodeError:  # only a forged event holds an unpaired surrogate escape
             raise MalformedEventError("a header name or value is not valid Unicode text") from None
-        if header_map is not None:
+        if header_map is not None and len(headers) == len(header_map):
             remember(_NAME_SETS, names, tuple(name for name, _ in headers))
     path = root_path + request.path if root_path else request.path
     # A copy of the prepared scope with its per-request items set costs less than a dict
@@ -252,8 +251,10 @@ class _Watchdog:
         self.due = float("inf")
         self.handle: asyncio.TimerHandle | None = None
 
-    def watch(self, cycle: _HttpCycle, seconds: float) -> None:
-        cycle.due = due = _monotonic() + seconds
+    def watch(self, cycle: _HttpCycle, due: float) -> None:
+        """Expire ``cycle`` at ``due`` (a :func:`time.monotonic` time, possibly past)."""
+        cycle.due = due
+        seconds = max(0.0, due - _monotonic())
         # The task is kept here, not on the cycle: the cycle is the task's result, and a
         # reference back would leave the pair for the garbage collector.
         self.active[cycle] = _current_task()
@@ -354,13 +355,17 @@ class AsgiRunner:
             self.lifespan.start()
 
     def __call__(self, request: Request) -> Response:
+        # The invocation's clock starts here, before a lifespan startup and before the
+        # wait for a loop busy with other calls: the platform's clock is already running.
+        started = _monotonic()
         lifespan = self.lifespan
         if lifespan is not None and not lifespan.ready:
             lifespan.start()
-        return self.loop.run(self.respond(request))
+        return self.loop.run(self.respond(request, started))
 
-    async def respond(self, request: Request) -> Response:
-        """Run the app for ``request`` on the running loop and collect its response."""
+    async def respond(self, request: Request, started: float | None = None) -> Response:
+        """Run the app for ``request`` on the running loop and collect its response; the
+        deadline counts from ``started`` (a :func:`time.monotonic` time; now if omitted)."""
         lifespan = self.lifespan
         scope = build_scope(request, lifespan.state if lifespan is not None else None)
         cycle = _HttpCycle(request.body)
@@ -372,7 +377,7 @@ class AsgiRunner:
                     _DEADLINES, limit, limit - min(_MARGIN_MAX, limit * _MARGIN_SHARE)
                 )
         if seconds is not None:
-            self.watchdog.watch(cycle, seconds)
+            self.watchdog.watch(cycle, (started or _monotonic()) + seconds)
         try:
             await self.app(scope, cycle.receive, cycle.send)
         except asyncio.CancelledError:
@@ -385,9 +390,9 @@ class AsgiRunner:
                 raise  # the handler answers 500 (or re-raises, with on_error="raise")
             logger.exception(
                 "the ASGI app raised after completing its response to %s %s (request id %s)",
-                request.method,
-                scope["path"],
-                request.request_id or "-",
+                loggable(request.method),
+                request.raw_path.decode("ascii", "backslashreplace"),
+                loggable(request.request_id or "-"),
             )
         finally:
             if seconds is not None:
@@ -408,30 +413,27 @@ def _uncancel() -> None:
 def _timed_out(cycle: _HttpCycle, request: Request, seconds: float | None) -> Response:
     if cycle.complete:
         logger.warning(
-            "%s %s%s: background work after the response was still running after %.3g s "
+            "%s %s: background work after the response was still running after %.3g s "
             "(the invocation's deadline); cancelled it",
-            request.method,
-            request.root_path,
-            request.path,
+            loggable(request.method),
+            request.raw_path.decode("ascii", "backslashreplace"),
             seconds,
         )
         return cycle.response()
     if cycle.status:
         logger.warning(
-            "%s %s%s: the response was not complete after %.3g s (the invocation's deadline); "
+            "%s %s: the response was not complete after %.3g s (the invocation's deadline); "
             "returning the %d bytes collected so far",
-            request.method,
-            request.root_path,
-            request.path,
+            loggable(request.method),
+            request.raw_path.decode("ascii", "backslashreplace"),
             seconds,
             sum(map(len, cycle.chunks)),
         )
         return cycle.response()
     logger.warning(
-        "%s %s%s: no response after %.3g s (the invocation's deadline); answering 504",
-        request.method,
-        request.root_path,
-        request.path,
+        "%s %s: no response after %.3g s (the invocation's deadline); answering 504",
+        loggable(request.method),
+        request.raw_path.decode("ascii", "backslashreplace"),
         seconds,
     )
     body = b'{"error": "deadline", "message": "the app did not respond in time"}'

@@ -90,6 +90,7 @@ class EmulatorConfig(NamedTuple):
     base_path: str = ""
     timeout: float | None = None  # None: default_timeout(platform)
     show_events: bool = False
+    show_auth: bool = False  # --show-events prints Authorization and Cookie headers in full
     fc_default_domain: bool = False  # FC's *.fcapp.run forces Content-Disposition: attachment
 
 
@@ -161,7 +162,8 @@ class Gateway:
         if self.config.base_path and strip_base_path(unquote(path), self.config.base_path) is None:
             return None
         scheme_header = self.side.SCHEME_HEADER
-        pairs = [(n, v) for n, v in pairs if n.lower() != scheme_header]
+        own_id = self.side.REQUEST_ID_HEADER.lower()  # the gateway makes its own request id
+        pairs = [(n, v) for n, v in pairs if n.lower() not in (scheme_header, own_id)]
         pairs.append((scheme_header, "https" if stage_host else "http"))
         if stage_host:
             pairs = [(n, v) for n, v in pairs if n.lower() != "host"]
@@ -265,29 +267,40 @@ def _localise(name: str, value: str, local_origin: str, public_host: str) -> tup
 # --- --show-events ------------------------------------------------------------------------
 
 
-def redact(value: Any) -> Any:
+# The client's own secrets: redacted in --show-events output unless show_auth is set.
+_AUTH_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+
+def redact(value: Any, show_auth: bool = False) -> Any:
     """``value`` with credential headers (at any depth) replaced and long strings cut, for
     printing: ``X-Cloudbase-Context``, ``x-fc-access-key-*``, ``x-fc-security-token``,
-    ``X-Scf-Secret-*``, ``X-Scf-Session-Token``."""
+    ``X-Scf-Secret-*``, ``X-Scf-Session-Token``; also ``Authorization``,
+    ``Proxy-Authorization``, ``Cookie`` and ``Set-Cookie`` unless ``show_auth``."""
     if isinstance(value, Mapping):
         return {
-            key: REDACTED if isinstance(key, str) and is_credential_header(key) else redact(item)
+            key: REDACTED if _secret(key, show_auth) else redact(item, show_auth)
             for key, item in value.items()
         }
     if isinstance(value, (list, tuple)):
-        return [redact(item) for item in value]
+        return [redact(item, show_auth) for item in value]
     if isinstance(value, str) and len(value) > _SHOWN_CHARS:
         return f"{value[:_SHOWN_CHARS]}... ({len(value) - _SHOWN_CHARS} more characters)"
     if isinstance(value, (bytes, bytearray)):
         try:
-            return redact(json.loads(value))
+            return redact(json.loads(value), show_auth)
         except ValueError:
             return f"<{len(value)} bytes>"
     return value
 
 
-def _show(out: TextIO, title: str, value: Any) -> None:
-    text = json.dumps(redact(value), ensure_ascii=False, indent=2, default=repr)
+def _secret(key: object, show_auth: bool) -> bool:
+    if not isinstance(key, str):
+        return False
+    return is_credential_header(key) or (not show_auth and key.lower() in _AUTH_HEADERS)
+
+
+def _show(out: TextIO, title: str, value: Any, show_auth: bool = False) -> None:
+    text = json.dumps(redact(value, show_auth), ensure_ascii=False, indent=2, default=repr)
     out.write(f"--- {title}\n{text}\n")
     out.flush()
 
@@ -395,7 +408,8 @@ class Emulator:
     async def _invoke(self, invocation: Invocation, local_origin: str) -> Reply:
         out = self.out
         if self.config.show_events and out is not None:
-            _show(out, f"event {invocation.request_id} ({self.gateway.platform})", invocation.event)
+            title = f"event {invocation.request_id} ({self.gateway.platform})"
+            _show(out, title, invocation.event, self.config.show_auth)
         try:
             returned = await asyncio.wait_for(self._call(invocation), self.gateway.timeout)
         except asyncio.TimeoutError:
@@ -407,7 +421,7 @@ class Emulator:
             logger.error("request_id=%s: the handler raised", invocation.request_id, exc_info=exc)
             return self.gateway.error("function_error", f"the function raised {type(exc).__name__}")
         if self.config.show_events and out is not None:
-            _show(out, f"returned {invocation.request_id}", returned)
+            _show(out, f"returned {invocation.request_id}", returned, self.config.show_auth)
         return self.gateway.reply(
             returned, local_origin=local_origin, stage_host=invocation.stage_host
         )

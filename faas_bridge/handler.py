@@ -10,7 +10,7 @@ from .errors import (
     MalformedEventError,
     UnknownEventError,
 )
-from .http import Request, Response, check_response, returned_size
+from .http import Request, Response, check_response, loggable, returned_size
 from .options import Options
 from .platforms import PLATFORMS, detect, get_platform
 
@@ -241,8 +241,9 @@ def make_handler(
             raise :class:`~faas_bridge.UnknownEventError`.
         on_error: ``"respond"`` answers an app exception with a logged 500; ``"raise"``
             lets it propagate so the platform records the invocation as failed.
-        request_limit: largest request body in bytes (``None``: the platform's, 6 MiB on
-            Tencent and CloudBase, 32 MiB on FC; ``0``: none); above it, a 413 JSON error.
+        request_limit: largest request body in bytes (``None``: the platform's, 6,000,000 on
+            Tencent and CloudBase, 32,000,000 on FC (the docs' "MB", read as decimal);
+            ``0``: none); above it, a 413 JSON error.
         response_limit: largest return value in bytes, measured as its JSON (``None``: the
             platform's; ``0``: none); above it, a 502 JSON error and a log line.
         lifespan: ASGI only. ``"auto"`` runs the app's lifespan startup once per process
@@ -367,11 +368,13 @@ def _decode_json_event(event: bytes | bytearray | str) -> Any:
             return value
     except (UnicodeDecodeError, ValueError):
         pass
+    except RecursionError:  # nesting no gateway's event has: not an HTTP event
+        return event
     import json
 
     try:
         return json.loads(event)
-    except ValueError:
+    except (ValueError, RecursionError):
         return event
 
 
@@ -393,16 +396,15 @@ def _too_large(request: Request, what: str, limit: int, size: int = 0) -> Respon
     status = 413 if what == "request" else 502
     subject = "request body" if what == "request" else "response (its JSON)"
     logging.getLogger("faas_bridge").warning(
-        "the %s (%d bytes) is above %s's limit of %d bytes: answering %d (%s %s%s, request id %s)",
+        "the %s (%d bytes) is above %s's limit of %d bytes: answering %d (%s %s, request id %s)",
         subject,
         size,
         request.platform,
         limit,
         status,
-        request.method,
-        request.root_path,
-        request.path,
-        request.request_id or "-",
+        loggable(request.method),
+        request.raw_path.decode("ascii", "backslashreplace"),  # percent-encoded: one line
+        loggable(request.request_id or "-"),
     )
     return _error_response(
         status,
@@ -416,12 +418,11 @@ def _log_app_error(request: Request) -> None:
     import logging
 
     logging.getLogger("faas_bridge").exception(
-        "unhandled exception in the app answering %s %s%s (platform %s, request id %s)",
-        request.method,
-        request.root_path,
-        request.path,
+        "unhandled exception in the app answering %s %s (platform %s, request id %s)",
+        loggable(request.method),
+        request.raw_path.decode("ascii", "backslashreplace"),  # percent-encoded: one line
         request.platform,
-        request.request_id or "-",
+        loggable(request.request_id or "-"),
     )
 
 

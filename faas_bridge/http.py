@@ -10,6 +10,7 @@ from __future__ import annotations
 from binascii import b2a_base64
 from collections.abc import Mapping
 from itertools import chain
+from operator import itemgetter
 
 from .errors import AppResponseError, MalformedEventError
 
@@ -180,28 +181,63 @@ def decode_body(body: object, base64_flag: object) -> bytes:
         try:
             return b64decode(body, validate=True)
         except (BinasciiError, ValueError):
-            raise MalformedEventError(
-                "'body' is flagged isBase64Encoded but is not valid base64"
-            ) from None
+            # Tencent's own documented sample flags the text body "{key:value}" as base64:
+            # a gateway's sample must not fail, so the text passes through (warned once).
+            _warn_not_base64()
     try:
         return body.encode("utf-8")
     except UnicodeEncodeError:
         raise MalformedEventError("'body' is not valid Unicode text") from None
 
 
+_warned_not_base64: list[bool] = []
+
+
+def _warn_not_base64() -> None:
+    if not _warned_not_base64:
+        _warned_not_base64.append(True)
+        import logging
+
+        logging.getLogger("faas_bridge").warning(
+            "an event's body is flagged isBase64Encoded but is not valid base64: passing it "
+            "to the app as its UTF-8 text (logged once per process)"
+        )
+
+
+def loggable(text: str) -> str:
+    """``text`` safe for one log line: control characters (a client's ``%0a`` in a path)
+    escaped, so no one can write a line of their choosing into the log."""
+    if text.isprintable():
+        return text
+    return repr(text)[1:-1]
+
+
 # Results of the pure string functions below, by argument: warm calls repeat the same paths,
-# hosts and schemes, and a dict lookup is far cheaper than redoing the work. Bounded.
+# hosts and schemes, and a dict lookup is far cheaper than redoing the work. Bounded in
+# entries and in the size of each key (a client chooses header names, hosts and paths).
 MEMO_LIMIT = 1024
+MEMO_KEY_LIMIT = 1024  # characters of a key (a tuple's items summed, 16 more per item)
 
 
 def remember(memo: dict[K, V], key: K, value: V) -> V:
     """Store ``value`` in a bounded memo and return it. A full memo is emptied first, so it
     follows the traffic rather than freezing on whatever filled it (memos are only written
-    on a miss, so the cost stays off the common path)."""
+    on a miss, so the cost stays off the common path). A key larger than
+    :data:`MEMO_KEY_LIMIT` is not stored: a memo holds at most about a megabyte of keys."""
+    if _key_size(key) > MEMO_KEY_LIMIT:
+        return value
     if len(memo) >= MEMO_LIMIT:
         memo.clear()
     memo[key] = value
     return value
+
+
+def _key_size(key: object) -> int:
+    if isinstance(key, (str, bytes)):
+        return len(key)
+    if isinstance(key, tuple):
+        return sum(_key_size(item) + 16 for item in key)
+    return 16
 
 
 _chain = chain.from_iterable
@@ -275,9 +311,10 @@ def encode_query(params: object) -> bytes:
             if type(key) is not str:
                 raise MalformedEventError(f"a query parameter name is a {type(key).__name__}")
             if key.isalnum() and key.isascii():
-                if len(plain_keys) >= MEMO_LIMIT:
-                    plain_keys.clear()
-                plain_keys.add(key)
+                if len(key) <= 64:  # a client chooses the names: only short ones are kept
+                    if len(plain_keys) >= MEMO_LIMIT:
+                        plain_keys.clear()
+                    plain_keys.add(key)
             else:
                 key = _quote_query(key)
         if type(value) is str:
@@ -421,6 +458,10 @@ def first_forwarded_for(value: str | None) -> str | None:
 # Response side
 
 MIB = 1024 * 1024
+# The docs say "6 MB" (Tencent SCF, CloudBase) and "32 MB" (FC) without saying MiB: the
+# limits guard with the smaller, decimal reading, so a body between the two readings gets
+# faas_bridge's clear error instead of an opaque gateway failure.
+MB = 1000 * 1000
 
 
 def returned_size(returned: object) -> int:
@@ -439,9 +480,22 @@ def returned_size(returned: object) -> int:
         return 0  # not serialisable: the platform's own error, not a size problem
 
 
+# Header name characters (an RFC 9110 token), as h11 and gunicorn accept them.
+TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_first = itemgetter(0)
+_TOKEN_NAME_SETS: dict[tuple[str, ...], bool] = {}  # response header names known to be tokens
+
+
+def is_token(name: object) -> bool:
+    """Whether ``name`` is a valid HTTP header name: one or more ASCII token characters."""
+    return type(name) is str and name != "" and name.isascii() and not name.strip(TOKEN_CHARS)
+
+
 def check_response(response: Response) -> None:
-    """Refuse what no gateway may pass on: a status outside 100-599, or a header name or
-    value that is not a string or holds CR, LF or NUL (header injection).
+    """Refuse what a server such as h11 or gunicorn would refuse to send: a status outside
+    100-599, a header name that is not a token (empty, spaces, colons, non-ASCII), a header
+    value holding a control character other than HTAB (CR, LF, NUL included: header
+    injection) or a lone surrogate (the return value could not be serialised).
 
     Raises :class:`~faas_bridge.AppResponseError`; the handler answers it as a logged 500.
     """
@@ -453,11 +507,29 @@ def check_response(response: Response) -> None:
         return
     try:  # one pass at C speed over every name and value (badly shaped pairs fail in render)
         text = "".join(_chain(headers))
-    except TypeError:
+        names = tuple(map(_first, headers))
+        known = _TOKEN_NAME_SETS.get(names)
+    except (TypeError, IndexError, KeyError):
         raise AppResponseError("response header names and values must be strings") from None
-    if "\n" in text or "\r" in text or "\0" in text:
-        bad = next(name for name, value in headers if any(c in name + value for c in "\r\n\0"))
-        raise AppResponseError(f"response header {bad!r} contains CR, LF or NUL")
+    if known is None:
+        for name in names:
+            if not is_token(name):
+                raise AppResponseError(f"response header name {name!r} is not a valid token")
+        remember(_TOKEN_NAME_SETS, names, True)
+    if text.isascii() and text.isprintable():  # the usual case: no control character at all
+        return
+    for name, value in headers:
+        if not value.isprintable() and not _valid_value(value):
+            raise AppResponseError(
+                f"response header {name!r} holds a control character or a lone surrogate"
+            )
+
+
+def _valid_value(value: str) -> bool:
+    for char in value:
+        if (char < " " and char != "\t") or char == "\x7f" or "\ud800" <= char <= "\udfff":
+            return False
+    return True
 
 
 _TEXT_TYPE_MEMO: dict[tuple[str, frozenset[str]], bool] = {}

@@ -7,7 +7,7 @@ import sys
 from io import BytesIO
 
 from .errors import AppResponseError, MalformedEventError
-from .http import HeaderList, Request, Response, remember
+from .http import HeaderList, Request, Response, is_token, remember
 
 __all__ = ["WsgiRunner", "build_environ", "wsgi_str"]
 
@@ -54,9 +54,11 @@ _ENVIRON_TEMPLATE: dict[str, Any] = {
 
 def _plan(names: tuple[str, ...]) -> tuple[str, ...]:
     """The environ keys of these header names, or ``()`` when two names share a key or a
-    name holds an underscore (the general way drops those)."""
+    name holds an underscore or is no ASCII token (the general way drops those)."""
+    if not all(map(is_token, names)) or "_" in "".join(names):
+        return remember(_PLANS, names, ())
     keys = tuple(map(_environ_key, names))
-    plan = keys if len(set(keys)) == len(keys) and "_" not in "".join(names) else ()
+    plan = keys if len(set(keys)) == len(keys) else ()
     return remember(_PLANS, names, plan)
 
 
@@ -119,11 +121,12 @@ def build_environ(request: Request) -> dict[str, Any]:
         else:
             headers = request.headers
     for name, value in headers:
-        key = _environ_key(name)
-        if "_" in name:
-            # "X_Forwarded_For" would land on the key of "X-Forwarded-For": a client could
+        if "_" in name or not is_token(name):
+            # "X_Forwarded_For" would land on the key of "X-Forwarded-For", and a non-ASCII
+            # name (the Kelvin sign for "K") may fold onto an ASCII one: a client could
             # forge a header the gateway sets. Dropped, as gunicorn and nginx do.
             continue
+        key = _environ_key(name)
         if not value.isascii():
             try:
                 value = value.encode("utf-8", "surrogateescape").decode("latin-1")

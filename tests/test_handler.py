@@ -83,7 +83,6 @@ def test_on_event_receives_non_http_events(spy: Spy) -> None:
         ("tencent_apigw", "queryString", ["a"], "query"),
         ("tencent_url", "path", 12, "path"),
         ("cloudbase", "requestContext", {"envId": "e", "requestId": 5}, None),
-        ("cloudbase", "isBase64Encoded", True, "base64"),
     ],
 )
 def test_malformed_http_events_answer_400_json(

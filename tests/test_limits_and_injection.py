@@ -83,8 +83,8 @@ def test_wsgi_headers_that_are_not_string_pairs_are_refused(header: Any) -> None
 
 @pytest.mark.parametrize(
     ("platform", "limit"),
-    [("tencent_apigw", 6 * MIB), ("tencent_url", 6 * MIB), ("cloudbase", 6 * MIB),
-     ("alibaba_fc", 32 * MIB)],
+    [("tencent_apigw", 6_000_000), ("tencent_url", 6_000_000), ("cloudbase", 6_000_000),
+     ("alibaba_fc", 32_000_000)],
 )  # fmt: skip
 def test_request_above_the_platform_limit_answers_413(
     platform: str, limit: int, caplog: pytest.LogCaptureFixture

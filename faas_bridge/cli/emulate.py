@@ -73,7 +73,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--show-events",
         action="store_true",
-        help="print each event and returned value (credential headers redacted)",
+        help="print each event and returned value (credential, Authorization and Cookie "
+        "headers redacted)",
+    )
+    parser.add_argument(
+        "--show-auth",
+        action="store_true",
+        help="with --show-events: print Authorization and Cookie headers in full",
     )
     parser.add_argument(
         "--fc-default-domain",
@@ -104,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         base_path=args.base_path,
         timeout=args.timeout,
         show_events=args.show_events,
+        show_auth=args.show_auth,
         fc_default_domain=args.fc_default_domain,
     )
     try:

@@ -143,7 +143,7 @@ def json_bytes(platform: str, returned: Any) -> bytes:
     """The runtime serialises the return value as JSON; what it cannot serialise fails."""
     try:
         return json.dumps(returned, ensure_ascii=False).encode("utf-8")
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidResponseError(
             f"{platform}: the return value is not JSON-serialisable ({exc})"
         ) from None
@@ -161,7 +161,8 @@ def plain_json(platform: str, returned: Any) -> Decoded:
 
 
 def plain_text(text: str) -> Decoded:
-    return Decoded(200, [("Content-Type", "text/plain; charset=utf-8")], text.encode("utf-8"))
+    body = _utf8("the gateway", text)
+    return Decoded(200, [("Content-Type", "text/plain; charset=utf-8")], body)
 
 
 def decode_integrated(
@@ -185,6 +186,8 @@ def decode_integrated(
         )
     pairs: list[tuple[str, str]] = []
     for name, value in raw_headers.items():
+        if not isinstance(name, str):
+            raise InvalidResponseError(f"{platform}: a header name is {describe(name)}")
         values = value if isinstance(value, list) and header_lists else [value]
         for item in values:
             if not isinstance(item, str):
@@ -216,8 +219,15 @@ def decode_integrated(
                 f"{platform}: 'body' is flagged isBase64Encoded but is not valid base64"
             ) from None
     else:
-        content = raw_body.encode("utf-8")
+        content = _utf8(platform, raw_body)
     return Decoded(status, pairs, content)
+
+
+def _utf8(platform: str, text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidResponseError(f"{platform}: the body holds a lone surrogate") from None
 
 
 def is_integrated(returned: Any) -> bool:

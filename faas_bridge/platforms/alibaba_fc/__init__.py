@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ...http import (
-    MIB,
+    MB,
     Request,
     Response,
     case_variants,
@@ -40,15 +40,17 @@ if TYPE_CHECKING:
 
 NAME = "alibaba_fc"
 CLOUD = "alibaba"  # the cloud module (clouds/alibaba.py) this format belongs to
-SIGNATURE = "rawPath and requestContext (FC 3.0 HTTP trigger)"
+SIGNATURE = "rawPath, requestContext and version 'v1' (FC 3.0 HTTP trigger)"
 # Body limits, in bytes: 32 MB synchronous request payload (FC docs); the response
 # limit is unverified and assumed equal.
-REQUEST_LIMIT = 32 * MIB
-RESPONSE_LIMIT = 32 * MIB
+REQUEST_LIMIT = 32 * MB
+RESPONSE_LIMIT = 32 * MB
 
 
 def matches(event: Mapping[str, Any]) -> bool:
-    return "rawPath" in event and "requestContext" in event
+    # AWS payload 2.0 events also carry rawPath and requestContext, with version "2.0":
+    # only FC 3.0's "v1" is this format (anything else is an unknown event).
+    return "rawPath" in event and "requestContext" in event and event.get("version") == "v1"
 
 
 def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:

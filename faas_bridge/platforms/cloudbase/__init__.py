@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ...http import (
-    MIB,
+    MB,
+    HeaderList,
     Request,
     Response,
     decode_body,
@@ -35,8 +36,8 @@ NAME = "cloudbase"
 CLOUD = "cloudbase"  # the cloud module (clouds/cloudbase.py) this format belongs to
 SIGNATURE = "httpMethod and requestContext.envId"
 # Body limits, in bytes (unverified: assumed equal to SCF's).
-REQUEST_LIMIT = 6 * MIB
-RESPONSE_LIMIT = 6 * MIB
+REQUEST_LIMIT = 6 * MB
+RESPONSE_LIMIT = 6 * MB
 
 
 def matches(event: Mapping[str, Any]) -> bool:
@@ -54,6 +55,7 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
     query = event.get("queryStringParameters")
     if query is None:
         query = event.get("queryString")
+    multi = event.get("multiValueHeaders") or None  # doc revision 2024-01 (876/41776)
     # Real events carry lower-case names: try the plain lookups before the general one.
     scheme = raw_headers.get("x-forwarded-proto")
     if scheme != "https" and scheme != "http":
@@ -78,13 +80,32 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
         event.get("path") or "/",  # path
         "",  # stage_root
         encode_query(query),  # query_string
-        header_pairs(raw_headers),  # headers
+        header_pairs(raw_headers) if multi is None else merge_multi(raw_headers, multi),
         decode_body(event.get("body"), event.get("isBase64Encoded")),  # body
         scheme,
         server_from_host(host, scheme),  # server
         first_forwarded_for(forwarded),  # client_ip
         request_id,
     )
+
+
+def merge_multi(headers: Mapping[str, Any], multi: object) -> HeaderList:
+    """The request headers when the event also has ``multiValueHeaders``: a name found
+    there gives all its values (repeats reach the app as repeats), the others come from
+    ``headers``."""
+    lists = require_mapping(multi, "multiValueHeaders")
+    by_lower = {str(name).lower(): name for name in lists}
+    pairs: HeaderList = []
+    for name, value in _as_pairs(header_pairs(headers)):
+        if name.lower() not in by_lower:
+            pairs.append((name, value))
+    for name, values in lists.items():
+        pairs.extend(_as_pairs(header_pairs({name: values})))
+    return pairs
+
+
+def _as_pairs(headers: HeaderList | dict[str, str]) -> HeaderList:
+    return list(headers.items()) if type(headers) is dict else headers  # type: ignore[return-value]
 
 
 def render(response: Response, options: Options) -> dict[str, Any]:

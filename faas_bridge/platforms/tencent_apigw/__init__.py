@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ...http import (
-    MIB,
+    _SERVERS,
+    MB,
     Request,
     Response,
     decode_body,
@@ -37,8 +38,8 @@ NAME = "tencent_apigw"
 CLOUD = "tencent"  # the cloud module (clouds/tencent.py) this format belongs to
 SIGNATURE = "httpMethod and requestContext"
 # Body limits, in bytes (platforms.md: 6 MB request, 6 MB response).
-REQUEST_LIMIT = 6 * MIB
-RESPONSE_LIMIT = 6 * MIB
+REQUEST_LIMIT = 6 * MB
+RESPONSE_LIMIT = 6 * MB
 
 # Default API Gateway domains put "/<stage>" in the public URL but not in event["path"].
 DEFAULT_DOMAIN_SUFFIXES = (".apigw.tencentcs.com", ".apigateway.myqcloud.com", ".tencentapigw.com")
@@ -54,11 +55,22 @@ def matches(event: Mapping[str, Any]) -> bool:
 
 
 def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
-    raw_headers = require_mapping(event.get("headers"), "headers")
-    request_context = require_mapping(event.get("requestContext"), "requestContext")
+    # Decoded JSON gives plain dicts and strings: each field is checked with a type test
+    # first, and only an unusual one takes the general helper (this runs on every call).
+    raw_headers = event.get("headers")
+    if type(raw_headers) is not dict:
+        raw_headers = require_mapping(raw_headers, "headers")
+    request_context = event.get("requestContext")
+    if type(request_context) is not dict:
+        request_context = require_mapping(request_context, "requestContext")
+    method = event.get("httpMethod")
+    if type(method) is not str or not method.isupper():
+        method = require_method(method)
     query = event.get("queryString")
     if query is None:
         query = event.get("queryStringParameters")
+    body = event.get("body")
+    body = decode_body(body, event.get("isBase64Encoded")) if body else b""
     # Real events carry lower-case names: try the plain lookups before the general one.
     scheme = raw_headers.get("x-api-scheme")
     if scheme != "https" and scheme != "http":
@@ -77,25 +89,32 @@ def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:
         if not request_id or type(request_id) is not str:
             request_id = get_header(raw_headers, "x-api-requestid") or ""
         request_id = request_id.strip() or context_value(context, "request_id")
+    stage = request_context.get("stage")
+    stage_prefix = _STAGE_ROOTS.get((stage, host)) if options.stage_prefix else ""
+    if stage_prefix is None:
+        stage_prefix = stage_root(stage, host, options)
+    server = _SERVERS.get((host, scheme))
+    if server is None:
+        server = server_from_host(host, scheme)
     return make_request(
         NAME,  # platform
         event,
         context,
         options,
-        require_method(event.get("httpMethod")),  # method
+        method,
         event.get("path") or "/",  # path
-        stage_root(request_context.get("stage"), host, options),  # stage_root
+        stage_prefix,  # stage_root
         encode_query(query),  # query_string
         header_pairs(raw_headers),  # headers
-        decode_body(event.get("body"), event.get("isBase64Encoded")),  # body
+        body,
         scheme,
-        server_from_host(host, scheme),  # server
-        client_ip if isinstance(client_ip, str) else None,  # client_ip
+        server,
+        client_ip if type(client_ip) is str else None,  # client_ip
         request_id,
     )
 
 
-_STAGE_ROOTS: dict[tuple[str, str], str] = {}
+_STAGE_ROOTS: dict[tuple[object, object], str] = {}
 
 
 def stage_root(stage: object, host: object, options: Options) -> str:

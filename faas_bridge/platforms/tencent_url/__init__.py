@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ...http import (
-    MIB,
+    MB,
     Request,
     Response,
     decode_body,
@@ -34,8 +34,8 @@ NAME = "tencent_url"
 CLOUD = "tencent"  # the cloud module (clouds/tencent.py) this format belongs to
 SIGNATURE = "httpMethod and path, without requestContext"
 # Body limits, in bytes (as API Gateway (SCF's synchronous invocation limits)).
-REQUEST_LIMIT = 6 * MIB
-RESPONSE_LIMIT = 6 * MIB
+REQUEST_LIMIT = 6 * MB
+RESPONSE_LIMIT = 6 * MB
 
 
 def matches(event: Mapping[str, Any]) -> bool:
