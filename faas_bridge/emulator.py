@@ -240,7 +240,8 @@ def _header_safe(text: str) -> str:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size // MIB} MB ({size} bytes)"
+    """``6 MiB (6291456 bytes)``: the limits are binary megabytes."""
+    return f"{size / MIB:g} MiB ({size} bytes)"
 
 
 def _force_attachment(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

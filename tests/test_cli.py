@@ -350,7 +350,7 @@ def test_a_handler_exception_exits_1_with_its_traceback(project: Path) -> None:
         (["app:app", "--context", "bad.json"], 4, "--context bad.json is not valid JSON"),
         (["app:app", "--context", "nowhere.json"], 4, "cannot read --context"),
         (["app:app", "-d", "@nowhere.bin"], 4, "cannot read --data file"),
-        (["app:app", "--event", "event.json", "-p", "alibaba_fc"], 4, "not a alibaba_fc"),
+        (["app:app", "--event", "event.json", "-p", "alibaba_fc"], 4, "event, but --platform is alibaba_fc"),
         (["app:app", "--platform", "aws"], 2, "unknown platform 'aws'"),
         (["app:app", "--event", "event.json", "--path", "/x"], 2, "cannot be combined"),
     ],

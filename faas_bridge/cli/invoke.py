@@ -146,7 +146,7 @@ def _load_event(source: str, platform: str | None) -> tuple[Any, str | None]:
     if platform is not None and not PLATFORMS[platform].matches(decoded):
         if detected is not None:
             raise CliError(
-                f"{label} is a {detected.NAME} event, not a {platform} one", EXIT_BAD_EVENT
+                f"{label} is a {detected.NAME} event, but --platform is {platform}", EXIT_BAD_EVENT
             )
         detected = None  # not HTTP: hand it over in the form the platform would
     elif platform is None and detected is not None:
