@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from . import EXIT_MISSING_EXTRA, EXIT_USAGE, CliError, format_name
+from ._target import add_factory_argument
 
 __all__ = ["register"]
 
@@ -40,6 +41,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("target", metavar="TARGET", help="module:attr or file.py:attr")
+    add_factory_argument(parser)
     parser.add_argument(
         "-p",
         "--platform",
@@ -96,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(INSTALL_HINT, EXIT_MISSING_EXTRA) from None
 
     from ..emulator import Emulator, EmulatorConfig, Gateway
-    from ._target import handler_for, load_target
+    from ._target import handler_for, load_target, target_spec
 
     config = EmulatorConfig(
         platform=args.platform,
@@ -111,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     options = {"base_path": config.base_path} if config.base_path else {}
-    handler = handler_for(load_target(args.target), **options)  # an app is wrapped
+    handler = handler_for(load_target(target_spec(args)), **options)  # an app is wrapped
     emulator = Emulator(handler, config, out=sys.stdout)
     _configure_logging()
     print(_banner(args, emulator), file=sys.stderr, flush=True)

@@ -37,9 +37,39 @@ def as_handler(target: Any, **options: Any) -> Handler:
     if is_handler(target):
         handler: Handler = target
         return handler
+    _refuse_non_apps(target)
     from ..handler import make_handler
 
     return make_handler(target, **options)
+
+
+def _refuse_non_apps(target: Any) -> None:
+    """A clear error for the two callables most often mistaken for apps: an app factory
+    (``create_app``, called without arguments) and an ``async def handler(event, context)``
+    (the cloud runtimes call handlers synchronously)."""
+    import inspect
+
+    if not inspect.isfunction(target):
+        return
+    name = getattr(target, "__qualname__", "the target")
+    positional = [
+        parameter
+        for parameter in inspect.signature(target).parameters.values()
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    if inspect.iscoroutinefunction(target):
+        if len(positional) == 2:
+            raise ConfigurationError(
+                f"{name} is an async function of two arguments, like a handler(event, "
+                "context); the cloud runtimes call handlers synchronously: write it as a "
+                "plain def (or give the ASGI app, whose __call__ takes scope, receive, send)"
+            )
+        return
+    if len(positional) < 2:
+        raise ConfigurationError(
+            f"{name} takes no request arguments, so it looks like an app factory: pass the "
+            f"app it returns ({name}()); on the command line, module:{name}() or --factory"
+        )
 
 
 def is_handler(target: Any) -> bool:
