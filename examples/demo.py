@@ -2,8 +2,10 @@
 
     python3 dev.py demo            # or: python -m examples.demo [--verbose]
 
-Part 1 feeds the recorded public events in ``../shared/reference-events`` (when that folder
-is present) to the Flask example; part 2 runs a scripted session (JSON API, form, upload,
+Part 1 feeds the sample events shipped inside faas_bridge (``faas-bridge events`` lists
+them) to the Flask example, and, where a ``../shared/reference-events`` folder of recorded
+public events sits beside the checkout (``FAAS_BRIDGE_REFERENCE_EVENTS`` points elsewhere),
+those too; part 2 runs a scripted session (JSON API, form, upload,
 download, cookies, redirect, Chinese path, gzip, app error) as each platform's gateway would
 send it, decoding each response the way that gateway does; part 3 does the same for the
 FastAPI example (lifespan store, dependency, OpenAPI docs under ``/release``, multipart
@@ -18,12 +20,16 @@ import logging
 import os
 from pathlib import Path
 from typing import Any, Callable
+from unicodedata import east_asian_width
+from urllib.parse import unquote
 
 from faas_bridge.testing import (
     PLATFORM_NAMES,
     TestResponse,
     build_context,
     build_event,
+    list_events,
+    load_event,
     parse_response,
 )
 
@@ -157,11 +163,41 @@ def platform_of(path: Path) -> str | None:
     return None
 
 
+def pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (a CJK character takes two)."""
+    used = sum(2 if east_asian_width(char) in "WF" else 1 for char in text)
+    return text + " " * max(0, width - used)
+
+
+def event_request(event: Any) -> tuple[str, str]:
+    """``(method, path)`` of a Tencent, CloudBase or FC 3.0 event (a dict, or FC's bytes)."""
+    decoded = json.loads(event) if isinstance(event, bytes) else event
+    method = decoded.get("httpMethod") or decoded["requestContext"]["http"]["method"]
+    return method, decoded.get("path") or unquote(decoded["rawPath"])
+
+
+def replay_samples(handler: Handler, verbose: bool) -> int:
+    print("Part 1 — the sample events shipped inside faas_bridge (faas-bridge events)\n")
+    count = 0
+    for name in list_events():
+        if name.endswith("/timer"):
+            continue  # not HTTP: make_handler needs on_event= for it
+        platform = name.partition("/")[0]
+        event = load_event(name)
+        method, target = event_request(event)
+        response = parse_response(platform, handler(event, build_context(platform)))
+        print(f"  {name:28} {method:5} {pad(target, 20)} → {response.status_code}  ", end="")
+        print(key_headers(response) if verbose else excerpt(response))
+        count += 1
+    print()
+    return count
+
+
 def replay_reference_events(handler: Handler, verbose: bool) -> int:
+    """The recorded public events, where that folder exists beside the checkout."""
     if not REFERENCE_EVENTS.is_dir():
-        print(f"(no recorded events at {REFERENCE_EVENTS}; skipping part 1)\n")
         return 0
-    print(f"Part 1 — recorded public events from {REFERENCE_EVENTS}\n")
+    print(f"Part 1b — recorded public events from {REFERENCE_EVENTS}\n")
     count = 0
     for path in sorted(REFERENCE_EVENTS.glob("*.json")):
         platform = platform_of(path)
@@ -170,12 +206,11 @@ def replay_reference_events(handler: Handler, verbose: bool) -> int:
         raw = path.read_bytes()
         # FC 3.0 hands the function bytes of JSON; the Tencent runtimes hand a dict.
         event: Any = raw if platform == "alibaba_fc" else json.loads(raw)
-        decoded = json.loads(raw)
-        method = decoded.get("httpMethod") or decoded["requestContext"]["http"]["method"]
-        target = decoded.get("path") or decoded.get("rawPath")
+        method, target = event_request(event)
         response = parse_response(platform, handler(event, build_context(platform)))
         print(
-            f"  {path.name:48} {platform:14} {method:5} {target[:30]:30} → {response.status_code}"
+            f"  {path.name:48} {platform:14} {method:5} {pad(target[:30], 30)} "
+            f"→ {response.status_code}"
         )
         if verbose:
             print(f"      {key_headers(response)}")
@@ -200,7 +235,7 @@ def run_script(
             context = short_context(platform) if "deadline" in label else build_context(platform)
             response = parse_response(platform, handler(event, context))
             status = response.status_code
-            print(f"    {label:24} {method:5} {path:20} → {status}  {key_headers(response)}")
+            print(f"    {label:24} {method:5} {pad(path, 20)} → {status}  {key_headers(response)}")
             print(f"    {'':24} {excerpt(response)}")
             count += 1
         print()
@@ -209,11 +244,14 @@ def run_script(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--verbose", "-v", action="store_true", help="show headers for part 1")
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="show headers for the events of part 1"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.CRITICAL)  # the /boom route's traceback is expected
     handler = load_index("flask_app").main_handler
-    total = replay_reference_events(handler, args.verbose)
+    total = replay_samples(handler, args.verbose)
+    total += replay_reference_events(handler, args.verbose)
     total += run_script(handler, args.verbose)
     print(f"{total} events answered by the Flask example.\n")
 

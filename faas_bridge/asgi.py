@@ -388,10 +388,13 @@ class AsgiRunner:
         except Exception:
             if not cycle.complete:
                 raise  # the handler answers 500 (or re-raises, with on_error="raise")
+            # Starlette and FastAPI answer an endpoint's exception with a 500 and then
+            # re-raise it to the server: an ordinary app error, logged as one.
             logger.exception(
-                "the ASGI app raised after completing its response to %s %s (request id %s)",
+                "%s %s answered %d, then the app raised (request id %s)",
                 loggable(request.method),
                 request.raw_path.decode("ascii", "backslashreplace"),
+                cycle.status,
                 loggable(request.request_id or "-"),
             )
         finally:

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from .platforms._gateway import Gateway as GatewaySide
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "REQUEST_LIMITS",
     "RESPONSE_LIMITS",
     "Emulator",
@@ -76,10 +77,17 @@ access_logger = logging.getLogger("faas_bridge.access")
 logger = logging.getLogger("faas_bridge.emulator")
 
 
+# The function timeout `faas-bridge package --configs` writes into every deploy config, so
+# a request that runs locally also runs once deployed (the platforms' own defaults differ:
+# 3 s on SCF, 60 s on FC).
+DEFAULT_TIMEOUT = 30.0
+
+
 def default_timeout(platform: str) -> float:
-    """The handler timeout when none is given: the time limit of the toolkit's context for
-    ``platform`` (3 s, SCF's default, on Tencent and CloudBase; 60 s on Alibaba FC)."""
-    return load_gateway(platform).time_limit(build_context(platform))
+    """The handler timeout when none is given: :data:`DEFAULT_TIMEOUT` (30 s) on every
+    platform, the timeout the deploy configs of ``package --configs`` set."""
+    resolve_platform_name(platform)
+    return DEFAULT_TIMEOUT
 
 
 class EmulatorConfig(NamedTuple):
@@ -92,6 +100,7 @@ class EmulatorConfig(NamedTuple):
     show_events: bool = False
     show_auth: bool = False  # --show-events prints Authorization and Cookie headers in full
     fc_default_domain: bool = False  # FC's *.fcapp.run forces Content-Disposition: attachment
+    scheme: str | None = None  # told to the app; None: the scheme the emulator is reached by
 
 
 class Reply(NamedTuple):
@@ -128,6 +137,8 @@ class Gateway:
         timeout = default_timeout(config.platform) if config.timeout is None else config.timeout
         if not timeout > 0:
             raise ConfigurationError(f"the timeout must be positive, not {timeout}")
+        if config.scheme not in (None, "http", "https"):
+            raise ConfigurationError(f"the scheme must be http or https, not {config.scheme!r}")
         self.config = config._replace(
             timeout=timeout,
             stage=config.stage.strip("/"),
@@ -148,9 +159,14 @@ class Gateway:
         headers: Iterable[tuple[str, str]],
         body: bytes,
         client_ip: str,
+        scheme: str = "http",
     ) -> Invocation | None:
         """The event and context for one request, or ``None`` when the path lies outside
-        the base path (the gateway answers 404 without calling the function)."""
+        the base path (the gateway answers 404 without calling the function).
+
+        ``scheme`` is how the request reached the emulator; the event tells the app that
+        scheme (or the configured one) in the format's scheme header, replacing any the
+        client sent, as a gateway that terminates TLS does."""
         path = quote(raw_path, safe="/%:@!$&'()*+,;=~")  # ASCII, percent-encoded
         pairs = [(n, v) for n, v in headers if n.lower() not in _HOP_BY_HOP]
         stage_host = False
@@ -164,7 +180,7 @@ class Gateway:
         scheme_header = self.side.SCHEME_HEADER
         own_id = self.side.REQUEST_ID_HEADER.lower()  # the gateway makes its own request id
         pairs = [(n, v) for n, v in pairs if n.lower() not in (scheme_header, own_id)]
-        pairs.append((scheme_header, "https" if stage_host else "http"))
+        pairs.append((scheme_header, self.config.scheme or scheme))
         if stage_host:
             pairs = [(n, v) for n, v in pairs if n.lower() != "host"]
         request_id = str(uuid.uuid4())
@@ -242,7 +258,8 @@ def _header_safe(text: str) -> str:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size // MIB} MB ({size} bytes)"
+    """``6 MiB (6291456 bytes)``: the limits are binary megabytes."""
+    return f"{size / MIB:g} MiB ({size} bytes)"
 
 
 def _force_attachment(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -359,7 +376,13 @@ class Emulator:
             )
         else:
             invocation = self.gateway.invocation(
-                method, raw_path, query_string, headers, body, client_ip
+                method,
+                raw_path,
+                query_string,
+                headers,
+                body,
+                client_ip,
+                scope.get("scheme", "http"),
             )
             if invocation is None:
                 reply = self.gateway.error(

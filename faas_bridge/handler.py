@@ -431,8 +431,7 @@ def _describe_unknown(event: Any, platform: Platform | None) -> str:
         from .web import is_credential_header
 
         names = sorted(str(key) for key in event if not is_credential_header(str(key)))
-        keys = ", ".join(names[:20]) or "none"
-        seen = f"an object with keys: {keys}"
+        seen = f"an object with keys: {', '.join(names[:20])}" if names else "an empty object"
     else:
         seen = f"a {type(event).__name__}"
     tried = [platform] if platform is not None else list(PLATFORMS.values())

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 import pytest
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -265,7 +266,23 @@ def test_exception_after_the_response_completed_keeps_the_response(
     with caplog.at_level(logging.ERROR, logger="faas_bridge"):
         response = call(make_handler(app, lifespan="off"), "tencent_url", "GET", "/")
     assert (response.status_code, response.content) == (201, b"done")
-    assert "after completing its response" in caplog.text
+    assert "GET / answered 201, then the app raised" in caplog.text
+
+
+def test_a_fastapi_endpoint_error_is_logged_as_a_500(caplog: pytest.LogCaptureFixture) -> None:
+    # Issue 18: Starlette re-raises after sending its 500; the log called that "raised after
+    # completing its response", which reads like a bug of the app's response handling.
+    app = FastAPI()
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("kaput")
+
+    with caplog.at_level(logging.ERROR, logger="faas_bridge"):
+        response = call(make_handler(app, lifespan="off"), "tencent_url", "GET", "/boom")
+    assert response.status_code == 500
+    assert "GET /boom answered 500, then the app raised" in caplog.text
+    assert "after completing" not in caplog.text
 
 
 def test_app_that_never_starts_a_response_answers_500() -> None:

@@ -90,6 +90,28 @@ def timer(event, context):
 number = 42
 '''
 
+FACTORIES = """
+from flask import Flask
+
+
+def create_app(config=None):
+    app = Flask(__name__)
+
+    @app.get("/")
+    def home():
+        return "made by the factory"
+
+    return app
+
+
+def failing_factory():
+    raise RuntimeError("no config")
+
+
+async def async_handler(event, context):
+    return {"statusCode": 200, "body": "never"}
+"""
+
 
 def run(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -129,6 +151,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "app.py").write_text(APP, encoding="utf-8")
     (folder / "handlers.py").write_text(HANDLERS, encoding="utf-8")
     (folder / "broken.py").write_text("import no_such_module_anywhere\n", encoding="utf-8")
+    (folder / "factories.py").write_text(FACTORIES, encoding="utf-8")
+    (folder / "pkg").mkdir()
+    (folder / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (folder / "pkg" / "models.py").write_text("NAME = 'models'\n", encoding="utf-8")
+    (folder / "pkg" / "views.py").write_text(
+        "from flask import Flask\nfrom .models import NAME\napp = Flask(NAME)\n", encoding="utf-8"
+    )
     (folder / "event.json").write_text(
         json.dumps(load_event("tencent_apigw/get_query")), encoding="utf-8"
     )
@@ -157,11 +186,11 @@ def test_events_prints_a_built_event(project: Path) -> None:
         "tencent_apigw",
         "--path",
         "/商品?page=2",
-        "-q",
+        "--query",
         "tag=a",
-        "-q",
+        "--query",
         "tag=b",
-        "-q",
+        "--query",
         "debug",
         "-H",
         "X-Trace: 7",
@@ -196,7 +225,7 @@ def test_events_prints_a_sample(project: Path) -> None:
     [
         ["events", "aws"],
         ["events", "--path", "/x"],
-        ["events", "cloudbase/json_post", "-X", "PUT"],
+        ["events", "cloudbase/timer", "-X", "PUT"],
         ["events", "tencent_url", "-H", "no-colon"],
     ],
 )
@@ -219,7 +248,7 @@ def test_invoke_an_app_from_a_file_with_request_flags(project: Path) -> None:
         "cloudbase",
         "--path",
         "/echo/云",
-        "-q",
+        "--query",
         "k=v",
         "-H",
         "X-Custom: yes",
@@ -350,9 +379,21 @@ def test_a_handler_exception_exits_1_with_its_traceback(project: Path) -> None:
         (["app:app", "--context", "bad.json"], 4, "--context bad.json is not valid JSON"),
         (["app:app", "--context", "nowhere.json"], 4, "cannot read --context"),
         (["app:app", "-d", "@nowhere.bin"], 4, "cannot read --data file"),
-        (["app:app", "--event", "event.json", "-p", "alibaba_fc"], 4, "not a alibaba_fc"),
+        (
+            ["app:app", "--event", "event.json", "-p", "alibaba_fc"],
+            4,
+            "event, but --platform is alibaba_fc",
+        ),
         (["app:app", "--platform", "aws"], 2, "unknown platform 'aws'"),
-        (["app:app", "--event", "event.json", "--path", "/x"], 2, "cannot be combined"),
+        (["handlers:timer", "--event", "tencent_url/timer", "--path", "/x"], 2, "not an HTTP"),
+        (["app:app", "-d", "x", "-F", "a=1"], 2, "give --data or --form, not both"),
+        (["app:app", "-F", "novalue"], 2, "--form expects NAME=VALUE"),
+        (["app:app", "--path", "/pixel.png", "-o", "body.bin"], 2, "body.bin exists"),
+        # issue 18: a factory, an async handler and a file with relative imports
+        (["factories:create_app"], 3, "looks like an app factory"),
+        (["factories:async_handler"], 3, "async function of two arguments"),
+        (["factories:failing_factory()"], 3, "factory failing_factory() raised RuntimeError"),
+        (["pkg/views.py:app"], 3, "'pkg.views:app'"),
     ],
 )
 def test_invoke_failures(project: Path, args: list[str], exit_code: int, message: str) -> None:
@@ -385,3 +426,113 @@ def test_help_lists_the_commands(project: Path) -> None:
     assert result.returncode == 0
     assert "invoke" in result.stdout
     assert "events" in result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 18: factories, sample events changed by the request flags, -F, -o, -q
+
+
+@pytest.mark.parametrize(
+    "target", [["factories:create_app()"], ["factories:create_app", "--factory"]]
+)
+def test_invoke_calls_an_app_factory(project: Path, target: list[str]) -> None:
+    result = run(project, "invoke", *target, "-q")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "made by the factory\n"
+
+
+def test_a_package_module_with_relative_imports_loads_by_its_dotted_name(project: Path) -> None:
+    result = run(project, "invoke", "pkg.views:app", "--path", "/nothing")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("HTTP/1.1 404")
+
+
+def test_the_request_flags_change_a_sample(project: Path) -> None:
+    # Issue 18: `invoke --event SAMPLE --path /books` was refused.
+    result = run(
+        project,
+        "invoke",
+        "app:app",
+        "--event",
+        "tencent_apigw/json_post",
+        "--path",
+        "/echo/books",
+        "-X",
+        "PUT",
+        "--query",
+        "a=1",
+        "-H",
+        "X-Extra: yes",
+        "-d",
+        "plain",
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(http_parts(result.stdout)[2])
+    assert seen["method"] == "PUT"
+    assert seen["path"] == "/echo/books"
+    assert seen["args"] == {"a": ["1"]}
+    assert seen["headers"]["X-Extra"] == "yes"
+    assert (seen["body"], seen["content_type"]) == ("plain", "text/plain; charset=utf-8")
+
+
+def test_a_sample_keeps_what_the_flags_do_not_give(project: Path) -> None:
+    result = run(
+        project, "invoke", "app:app", "--event", "alibaba_fc/json_post", "--path", "/echo/x"
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(http_parts(result.stdout)[2])
+    assert (seen["method"], seen["path"]) == ("POST", "/echo/x")
+    assert (seen["content_type"], seen["body"]) == (
+        "application/json",
+        '{"name": "普洱", "price": 88}',
+    )
+
+
+def test_events_prints_a_sample_with_another_path(project: Path) -> None:
+    result = run(project, "events", "cloudbase/get_query", "--path", "/books", "-X", "HEAD")
+    assert result.returncode == 0, result.stderr
+    event = json.loads(result.stdout)
+    assert (event["httpMethod"], event["path"]) == ("HEAD", "/books")
+    assert event["headers"]["user-agent"].startswith("Mozilla")  # the sample's, kept
+
+
+def test_events_lists_the_method_and_path_of_each_sample(project: Path) -> None:
+    lines = run(project, "events").stdout.splitlines()
+    json_post = next(line for line in lines if line.startswith("tencent_apigw/json_post "))
+    assert json_post.split()[1:3] == ["POST", "/api/items"]
+    query = next(line for line in lines if line.startswith("cloudbase/get_query "))
+    assert query.split()[1:3] == ["GET", "/商品/列表?tag=绿茶&tag=红茶&page=2&debug"]
+    # the description column starts at one terminal column on every line, CJK included
+    from unicodedata import east_asian_width
+
+    def columns(text: str) -> int:
+        return sum(2 if east_asian_width(char) in "WF" else 1 for char in text)
+
+    descriptions = list(list_events().values())
+    starts = {columns(line[: line.index(d)]) for line, d in zip(lines, descriptions)}
+    assert len(starts) == 1
+
+
+def test_invoke_sends_a_multipart_form(project: Path) -> None:
+    result = run(
+        project, "invoke", "app:app", "--path", "/echo/up", "-F", "title=照片", "-F", "f=@body.bin"
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(http_parts(result.stdout)[2])
+    assert seen["method"] == "POST"
+    assert seen["content_type"].startswith("multipart/form-data; boundary=")
+
+
+def test_invoke_writes_a_binary_body_to_a_new_file(project: Path, tmp_path: Path) -> None:
+    target = tmp_path / "pixel.png"
+    result = run(project, "invoke", "app:app", "--path", "/pixel.png", "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == b"\x89PNG\r\n\x1a\n"
+    assert result.stdout.startswith("HTTP/1.1 200 OK\n")
+    assert f"[8 bytes written to {target}]" in result.stdout
+
+
+def test_quiet_prints_the_body_only(project: Path) -> None:
+    result = run(project, "invoke", "app:app", "--path", "/echo/q", "--query", "k=v", "-q")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["args"] == {"k": ["v"]}

@@ -24,7 +24,7 @@ import pytest
 from fastapi import FastAPI, Request
 from flask import Flask, Response, jsonify, redirect, request, url_for
 
-from faas_bridge import make_handler
+from faas_bridge import ConfigurationError, make_handler
 from faas_bridge.emulator import (
     REQUEST_LIMITS,
     EmulatorConfig,
@@ -217,6 +217,7 @@ def test_json_post(client: httpx.Client, emulator: Emulated) -> None:
     assert seen["script_root"] == emulator.prefix
     assert seen["json"] == {"name": "普洱", "price": 88}
     assert seen["remote_addr"] == "127.0.0.1"
+    assert seen["url"].startswith("http://")  # what the emulator serves, stage path or not
     # Alibaba FC joins a repeated query key with commas before the function sees it.
     tags = ["a,b"] if emulator.platform == "alibaba_fc" else ["a", "b"]
     assert seen["args"] == {"page": ["2"], "tag": tags}
@@ -349,7 +350,7 @@ def test_a_request_body_over_the_limit_is_refused(client: httpx.Client, emulator
     response = client.put("/echo", content=b"x" * (limit + 1))
     assert response.status_code == 413
     assert response.headers["x-faas-bridge-emulated"].startswith("request_too_large")
-    assert f"{limit // 1024 // 1024} MB" in response.text
+    assert f"{limit // 1024 // 1024} MiB ({limit} bytes)" in response.text  # issue 18: was "MB"
     if emulator.platform != "alibaba_fc":  # exactly the limit passes
         accepted = client.put("/echo", content=b"x" * limit)
         assert accepted.json()["body_size"] == limit
@@ -464,6 +465,52 @@ def test_tencent_stage_and_custom_domain_with_fastapi(tmp_path: Path) -> None:
         server.kill()
 
 
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_and_sigterm_stop_with_the_same_status(tmp_path: Path, signal_name: str) -> None:
+    # Issue 18: Ctrl+C ended with 130 and SIGTERM with a death by signal.
+    import signal
+
+    server = Emulated("tests.test_emulator:flask_app", "tencent_url", tmp_path / "log")
+    try:
+        with httpx.Client(base_url=server.url, timeout=20) as http:
+            assert http.get("/echo").status_code == 200
+        server.process.send_signal(getattr(signal, signal_name))
+        assert server.process.wait(20) == 0, server.log()
+    finally:
+        server.kill()
+
+
+def test_tls_with_uvicorns_certificate_flags(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    server = Emulated(
+        "tests.test_emulator:flask_app",
+        "tencent_apigw",
+        tmp_path / "log",
+        "--ssl-certfile",
+        str(cert),
+        "--ssl-keyfile",
+        str(key),
+    )
+    try:
+        url = server.url.replace("http://", "https://")
+        with httpx.Client(base_url=url, timeout=20, verify=False) as http:
+            seen = http.get("/release/echo").json()
+        assert seen["url"].startswith("https://")
+    finally:
+        server.kill()
+
+
 # --- the command's own errors (in-process: nothing is served) -------------------------------
 
 
@@ -501,9 +548,42 @@ def test_usage_errors_exit_2(
 # --- the gateway's rules as plain values ----------------------------------------------------
 
 
-def test_default_timeouts_follow_the_toolkits_contexts() -> None:
-    assert default_timeout("tencent_apigw") == 3.0
-    assert default_timeout("alibaba_fc") == 60.0
+def test_the_default_timeout_is_the_one_the_deploy_configs_set() -> None:
+    # Issue 18: 3 s locally, while `package --configs` deploys with 30 s.
+    import inspect
+
+    from faas_bridge.clouds import alibaba, cloudbase, tencent
+
+    for write in (tencent.serverless_yml, cloudbase.cloudbaserc_json, alibaba.s_yaml):
+        deployed = inspect.signature(write).parameters["timeout_s"].default
+        assert all(default_timeout(name) == deployed for name in PLATFORMS)
+
+
+def _scheme_told(platform: str, path: bytes, config_scheme: str | None, scheme: str) -> str:
+    gateway = Gateway(EmulatorConfig(platform, scheme=config_scheme))
+    headers = [("host", "127.0.0.1:8000"), ("X-Forwarded-Proto", "https")]
+    invocation = gateway.invocation("GET", path, b"", headers, b"", "127.0.0.1", scheme)
+    assert invocation is not None
+    event = invocation.event
+    event = json.loads(event) if isinstance(event, bytes) else event
+    wanted = gateway.side.SCHEME_HEADER
+    told: str = next(v for n, v in event["headers"].items() if n.lower() == wanted)
+    return told
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_the_app_is_told_the_scheme_the_emulator_is_reached_by(platform: str) -> None:
+    # Issue 18: on /release/ paths the app was told https while the emulator served http,
+    # so Secure cookies never came back; a client's X-Forwarded-Proto is not believed.
+    path = b"/release/x" if platform == "tencent_apigw" else b"/x"
+    assert _scheme_told(platform, path, None, "http") == "http"
+    assert _scheme_told(platform, path, None, "https") == "https"
+    assert _scheme_told(platform, path, "https", "http") == "https"
+
+
+def test_a_bad_scheme_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="http or https"):
+        Gateway(EmulatorConfig("cloudbase", scheme="ftp"))
 
 
 def test_the_context_carries_the_timeout() -> None:

@@ -50,6 +50,14 @@ def test_timer_events_raise_a_clear_bridge_error(spy: Spy, event_file: str) -> N
     assert isinstance(caught.value, BridgeError)
 
 
+def test_an_empty_event_is_called_empty(spy: Spy) -> None:
+    # Issue 18: the message read "an object with keys: none".
+    with pytest.raises(UnknownEventError) as caught:
+        make_handler(spy)({}, None)
+    assert "got an empty object" in str(caught.value)
+    assert "keys: none" not in str(caught.value)
+
+
 @pytest.mark.parametrize("event", [[], 42, b"not json at all", "plain text", None])
 def test_non_mapping_events_raise_unknown_event(spy: Spy, event: Any) -> None:
     with pytest.raises(UnknownEventError):

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -251,3 +255,29 @@ def test_an_asgi_app_through_the_plugin(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest(*plugin_args()).assert_outcomes(passed=4)
+
+
+def test_plain_pytest_imports_the_index_beside_tests(pytester: pytest.Pytester) -> None:
+    # Issue 18: README's layout failed under the `pytest` command with "No module named
+    # 'index'" (only `python -m pytest` put the project folder on sys.path).
+    pytester.makepyfile(
+        app="from flask import Flask\napp = Flask(__name__)\n"
+        "@app.get('/')\ndef home():\n    return 'home'\n",
+        index="from faas_bridge import make_handler\nfrom app import app\n"
+        "main_handler = make_handler(app)\n",
+    )
+    tests = pytester.mkdir("tests")
+    (tests / "test_app.py").write_text(
+        "import pytest\nfrom index import main_handler\n\n"
+        "@pytest.fixture\ndef faas_handler():\n    return main_handler\n\n"
+        "def test_home(faas_client):\n    assert faas_client.get('/').text == 'home'\n"
+    )
+    pytester.makeini("[pytest]\n")
+    # not pytester.run: it puts the folder on PYTHONPATH, which hides the problem
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    command = [str(Path(sys.executable).with_name("pytest")), "-p", "no:cacheprovider", "-q"]
+    done = subprocess.run(
+        command, cwd=pytester.path, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(PLATFORM_NAMES)} passed" in done.stdout

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request, Response
-from flask import Flask, jsonify, redirect, request
+from flask import Flask, jsonify, redirect, request, url_for
 
 from faas_bridge import ConfigurationError, make_handler
 from faas_bridge.platforms import detect
@@ -384,6 +384,10 @@ def flask_app() -> Flask:
     def me() -> Any:
         return jsonify(user=request.cookies.get("user"), theme=request.cookies.get("theme"))
 
+    @app.get("/go")
+    def go() -> Any:
+        return redirect(url_for("me", _external=True), 307)
+
     return app
 
 
@@ -551,3 +555,53 @@ def test_client_with_a_fastapi_app(platform: str) -> None:
     assert created.status_code == 201
     assert created.json() == {"id": 7, "名": "茶"}
     assert client.get("/last").json() == {"last": "7"}
+
+
+def test_client_takes_the_names_of_httpx_requests_and_flask(client: FaasClient) -> None:
+    # Issue 18: params= and query_string= were swallowed, so no query was sent.
+    assert client.get("/echo", params={"a": "1 2"}).json()["args"] == {"a": ["1 2"]}
+    assert client.get("/echo", query_string="b=3").json()["args"] == {"b": ["3"]}
+    assert client.get("/echo?c=4", params=[("d", "5")]).json()["args"] == {
+        "c": ["4"],
+        "d": ["5"],
+    }
+    sent = client.post("/echo", content=b"raw", headers={"Content-Type": "text/plain"})
+    assert sent.get_json()["data"] == "raw"
+    assert json.loads(sent.data) == sent.json()
+
+
+@pytest.mark.parametrize("keyword", ["timeout", "auth", "json_body", "allow_redirects"])
+def test_client_refuses_a_keyword_it_does_not_know(client: FaasClient, keyword: str) -> None:
+    with pytest.raises(TypeError, match=keyword):
+        client.get("/echo", **{keyword: 1})
+
+
+def test_client_follows_redirects_when_asked(client: FaasClient) -> None:
+    response = client.post("/login", data={"user": "lin"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert response.json() == {"user": "lin", "theme": "dark"}
+    assert [step.status_code for step in response.history] == [302]
+    # an absolute URL from url_for, with /release in front on API Gateway's default domain
+    followed = client.get("/go", follow_redirects=True)
+    assert followed.status_code == 200, followed.text
+    assert followed.json()["user"] == "lin"
+    assert client.get("/go").status_code == 307  # not followed unless asked
+
+
+def test_client_stays_on_its_host_when_following() -> None:
+    app = Flask(__name__)
+
+    @app.get("/away")
+    def away() -> Any:
+        return redirect("https://elsewhere.example.com/x")
+
+    response = FaasClient(app, "cloudbase", follow_redirects=True).get("/away")
+    assert response.status_code == 302
+    assert response.history == []
+
+
+@pytest.mark.parametrize("platform", PLATFORM_NAMES)
+def test_client_wraps_a_bare_app(platform: str) -> None:
+    # Issue 18: FaasClient(app, platform) called the Flask app with (event, context).
+    client = FaasClient(flask_app(), platform)
+    assert client.get("/echo", params={"a": "1"}).json()["args"] == {"a": ["1"]}

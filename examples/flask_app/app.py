@@ -119,6 +119,27 @@ def upload() -> Any:
     return jsonify(filename=name, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
 
+@app.put("/upload/<name>")
+def upload_raw(name: str) -> Any:
+    """A raw binary body (PUT), as the shipped ``binary_upload`` sample sends it."""
+    data = request.get_data()
+    return jsonify(name=name, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+@app.get("/商品/列表")
+def product_list() -> Any:
+    """A Chinese path with a repeated query key, as the shipped ``get_query`` sample sends."""
+    return jsonify(
+        path=request.path, tag=request.args.getlist("tag"), page=request.args.get("page")
+    )
+
+
+@app.get("/me")
+def me() -> Any:
+    """The cookies the client sent, as the shipped ``cookies`` sample sends them."""
+    return jsonify(cookies=request.cookies)
+
+
 @app.get("/download/pixel.png")
 def download() -> Response:
     return Response(

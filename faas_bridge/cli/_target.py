@@ -1,4 +1,8 @@
-"""Loading the TARGET argument shared by the subcommands: ``module:attr`` or ``file.py:attr``."""
+"""Loading the TARGET argument shared by the subcommands: ``module:attr`` or ``file.py:attr``.
+
+``module:create_app()`` (or ``--factory``) calls an app factory without arguments, as
+``flask --app`` and ``uvicorn --factory`` do.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,55 @@ from typing import Any, Callable
 
 from . import EXIT_BAD_TARGET, CliError
 
-__all__ = ["handler_for", "is_handler", "load_target"]
+__all__ = ["add_factory_argument", "handler_for", "is_handler", "load_target", "target_spec"]
 
 DEFAULT_ATTRS = ("main_handler", "handler", "main", "app", "application")
 
 
-def load_target(spec: str) -> Any:
+def load_target(spec: str, *, factory: bool = False) -> Any:
     """The object a TARGET names. Without ``:attr`` the usual entry names are tried in turn.
 
     The current directory (or the file's own folder) goes on ``sys.path`` first, as it would
-    on the cloud, so ``index.py`` can import its neighbours.
+    on the cloud, so ``index.py`` can import its neighbours. ``attr()`` or ``factory=True``
+    calls what ``attr`` names without arguments and returns the result (an app factory).
     """
     location, _, attr = spec.partition(":")
+    if attr.endswith("()"):
+        attr, factory = attr[:-2], True
+    obj = _find(location, attr, spec)
+    return _call_factory(obj, attr or "the target") if factory else obj
+
+
+def add_factory_argument(parser: Any) -> None:
+    """``--factory``: TARGET names a function returning the app (uvicorn's flag)."""
+    parser.add_argument(
+        "--factory",
+        action="store_true",
+        help="TARGET is an app factory: call it without arguments for the app "
+        "(same as writing module:create_app())",
+    )
+
+
+def target_spec(args: Any) -> str:
+    """The TARGET argument, with ``()`` appended under ``--factory``."""
+    spec: str = args.target
+    if getattr(args, "factory", False) and not spec.endswith("()"):
+        spec += "()"
+    return spec
+
+
+def _call_factory(factory: Any, name: str) -> Any:
+    if not callable(factory):
+        raise CliError(f"{name} is a {type(factory).__name__}, not an app factory", EXIT_BAD_TARGET)
+    try:
+        return factory()
+    except Exception as exc:  # the user's code: one line, no traceback
+        raise CliError(
+            f"the app factory {name}() raised {type(exc).__name__}: {exc}", EXIT_BAD_TARGET
+        ) from exc
+
+
+def _find(location: str, attr: str, spec: str) -> Any:
     if not location:
         raise CliError(f"target {spec!r} names no module or file", EXIT_BAD_TARGET)
     try:
@@ -34,6 +75,12 @@ def load_target(spec: str) -> Any:
             module = importlib.import_module(location)
     except CliError:
         raise
+    except ImportError as exc:
+        if "relative import" in str(exc) and location.endswith(".py"):
+            raise CliError(_relative_import_hint(Path(location), attr), EXIT_BAD_TARGET) from exc
+        raise CliError(
+            f"cannot import {location!r}: {type(exc).__name__}: {exc}", EXIT_BAD_TARGET
+        ) from exc
     except Exception as exc:  # an import error of the user's code: one line, no traceback
         raise CliError(
             f"cannot import {location!r}: {type(exc).__name__}: {exc}", EXIT_BAD_TARGET
@@ -49,6 +96,26 @@ def load_target(spec: str) -> Any:
         return obj
     wanted = repr(attr) if attr else "any of " + ", ".join(DEFAULT_ATTRS)
     raise CliError(f"{location!r} has no attribute {wanted}", EXIT_BAD_TARGET)
+
+
+def _relative_import_hint(path: Path, attr: str) -> str:
+    """The one line for a file that uses relative imports: it must be loaded as a module of
+    its package, ``pkg.module:attr``, from the folder above the package."""
+    parts = [path.stem]
+    folder = path.resolve().parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    if len(parts) == 1:
+        return (
+            f"{path} uses relative imports (from . import ...), which need a package: "
+            "add __init__.py beside it and name it as package.module:attr"
+        )
+    dotted = ".".join(parts) + (f":{attr}" if attr else "")
+    return (
+        f"{path} uses relative imports (from . import ...), so it cannot be loaded as a file; "
+        f"name it as a module of its package instead: {dotted!r}, run from {folder}"
+    )
 
 
 def _load_file(path: Path) -> Any:

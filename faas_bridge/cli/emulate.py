@@ -12,10 +12,14 @@ return is sent back the way the gateway would send it (see :mod:`faas_bridge.emu
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from . import EXIT_MISSING_EXTRA, EXIT_USAGE, CliError, format_name
+from ._target import add_factory_argument
 
 __all__ = ["register"]
 
@@ -28,8 +32,11 @@ every request becomes the platform's event, the handler runs in-process, and its
 is sent as the gateway would send it (list headers repeated, base64 bodies decoded, the
 gateway's own error for a malformed return). With tencent_apigw, requests under /<stage>/
 are treated as on the default domain (the stage leaves the path and prefixes the app's URLs);
-other paths as on a custom domain. Request and response size limits and the handler timeout
-are the platform's. Needs the serve extra: pip install "faas-bridge[serve]"."""
+other paths as on a custom domain. Request and response size limits are the platform's; the
+handler timeout defaults to 30 s, the timeout 'package --configs' deploys with. The app is
+told the scheme the emulator is reached by (http; https with --ssl-certfile/--ssl-keyfile) or
+--scheme. Ctrl+C and SIGTERM both stop it with status 0. Needs the serve extra:
+pip install "faas-bridge[serve]"."""
 
 
 def register(subparsers: Any) -> None:
@@ -40,6 +47,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("target", metavar="TARGET", help="module:attr or file.py:attr")
+    add_factory_argument(parser)
     parser.add_argument(
         "-p",
         "--platform",
@@ -68,8 +76,16 @@ def register(subparsers: Any) -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="handler timeout (default: 3 on Tencent and CloudBase, 60 on Alibaba FC)",
+        help="handler timeout (default 30, the timeout 'package --configs' deploys with)",
     )
+    parser.add_argument(
+        "--scheme",
+        choices=("http", "https"),
+        default=None,
+        help="the scheme the app is told (default: http, or https with --ssl-certfile)",
+    )
+    parser.add_argument("--ssl-certfile", metavar="FILE", help="serve HTTPS with this certificate")
+    parser.add_argument("--ssl-keyfile", metavar="FILE", help="the certificate's private key")
     parser.add_argument(
         "--show-events",
         action="store_true",
@@ -102,10 +118,16 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(INSTALL_HINT, EXIT_MISSING_EXTRA) from None
 
     from ..emulator import Emulator, EmulatorConfig, Gateway
-    from ._target import handler_for, load_target
+    from ._target import handler_for, load_target, target_spec
 
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        raise CliError("give --ssl-certfile and --ssl-keyfile together", EXIT_USAGE)
+    for path in (args.ssl_certfile, args.ssl_keyfile):
+        if path and not os.path.isfile(path):
+            raise CliError(f"no such file: {path}", EXIT_USAGE)
     config = EmulatorConfig(
         platform=args.platform,
+        scheme=args.scheme,
         stage=args.stage,
         base_path=args.base_path,
         timeout=args.timeout,
@@ -118,36 +140,64 @@ def run(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     options = {"base_path": config.base_path} if config.base_path else {}
-    handler = handler_for(load_target(args.target), **options)  # an app is wrapped
+    handler = handler_for(load_target(target_spec(args)), **options)  # an app is wrapped
     emulator = Emulator(handler, config, out=sys.stdout)
     _configure_logging()
     print(_banner(args, emulator), file=sys.stderr, flush=True)
-    uvicorn.run(
-        emulator,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        access_log=False,  # the emulator logs each request with its request id
-        proxy_headers=False,
-        server_header=False,
-        lifespan="off",  # the handler runs an ASGI app's lifespan itself, as in the cloud
-        ws="none",
-        interface="asgi3",
-    )
+    with _stopped_by_signal():
+        uvicorn.run(
+            emulator,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            access_log=False,  # the emulator logs each request with its request id
+            proxy_headers=False,
+            server_header=False,
+            lifespan="off",  # the handler runs an ASGI app's lifespan itself, as in the cloud
+            ws="none",
+            interface="asgi3",
+        )
     return 0
+
+
+class _Stopped(BaseException):
+    """SIGINT or SIGTERM, raised once uvicorn has shut down and re-raises the signal."""
+
+
+@contextlib.contextmanager
+def _stopped_by_signal() -> Iterator[None]:
+    """Ctrl+C and SIGTERM both end the command with status 0 after uvicorn's graceful
+    shutdown (uvicorn re-raises the signal it caught, which would give 130 for one and a
+    death by SIGTERM for the other)."""
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except _Stopped:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _banner(args: argparse.Namespace, emulator: Any) -> str:
     config = emulator.config
     host = f"[{args.host}]" if ":" in args.host else args.host
-    root = f"http://{host}:{args.port}"
+    root = f"{'https' if args.ssl_certfile else 'http'}://{host}:{args.port}"
     prefix = ""
     if emulator.gateway.side.STAGE_HOST and config.stage:
         prefix = "/" + config.stage
     url = root + prefix + (config.base_path or "") + "/"
+    scheme = config.scheme or ("https" if args.ssl_certfile else "http")
     return (
         f"faas-bridge emulate: {args.target} behind the {config.platform} gateway at {url} "
-        f"(timeout {config.timeout:g} s; Ctrl+C to stop)"
+        f"(timeout {config.timeout:g} s, the app told {scheme}; Ctrl+C to stop)"
     )
 
 

@@ -3,7 +3,7 @@
 ::
 
     faas-bridge invoke index.py:main_handler --event alibaba_fc/json_post
-    faas-bridge invoke app:app --platform cloudbase --path /api/items -q page=2
+    faas-bridge invoke app:app --platform cloudbase --path /api/items --query page=2
     faas-bridge invoke app:app --event event.json --raw
 
 The response is decoded the way the platform's gateway decodes it (status line, headers,
@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from . import EXIT_BAD_EVENT, EXIT_HANDLER_FAILED, EXIT_OK, EXIT_USAGE, CliError, format_name
+from ._target import add_factory_argument
 from .events import add_request_arguments, dump_json, request_flags_given, write_out
 
 __all__ = ["register"]
@@ -37,6 +38,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("target", metavar="TARGET")
+    add_factory_argument(parser)
     parser.add_argument("-e", "--event", metavar="FILE|-|SAMPLE", help="the event to send (JSON)")
     parser.add_argument(
         "-p",
@@ -51,6 +53,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--raw", action="store_true", help="print the handler's return value as JSON"
     )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print the response body only, without the status line and headers",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the response body's bytes to FILE (a new file; binary bodies included)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -59,12 +73,16 @@ def run(args: argparse.Namespace) -> int:
 
     platform: str | None = None if args.platform is None else format_name(args.platform)
     if args.event is not None:
-        if request_flags_given(args):
-            raise CliError(
-                "--event cannot be combined with --method/--path/--query/--header/--data",
-                EXIT_USAGE,
-            )
         event, platform = _load_event(args.event, platform)
+        if request_flags_given(args):
+            if platform is None:
+                raise CliError(
+                    f"{args.event} is not an HTTP event: the request flags cannot change it",
+                    EXIT_USAGE,
+                )
+            from .events import event_from_arguments
+
+            event = event_from_arguments(args, platform, event)
     else:
         from .events import event_from_arguments
 
@@ -73,9 +91,9 @@ def run(args: argparse.Namespace) -> int:
 
     context = build_context(platform or DEFAULT_PLATFORM, **_context_fields(args.context))
 
-    from ._target import handler_for, load_target
+    from ._target import handler_for, load_target, target_spec
 
-    handler = handler_for(load_target(args.target))
+    handler = handler_for(load_target(target_spec(args)))
     returned = _call(handler, event, context)
 
     if args.raw or platform is None:  # not an HTTP event: nothing to decode
@@ -87,8 +105,26 @@ def run(args: argparse.Namespace) -> int:
         response = parse_response(platform, returned)
     except InvalidResponseError as exc:
         raise CliError(f"invalid response: {exc}", EXIT_HANDLER_FAILED) from None
-    write_out(_render(response))
+    if args.output is not None:
+        _save(args.output, response.content)
+        note = f"[{len(response.content)} bytes written to {args.output}]"
+        write_out(note if args.quiet else _render(response, note))
+    elif args.quiet:
+        write_out(_body_text(response) if response.content else "")
+    else:
+        write_out(_render(response))
     return EXIT_OK
+
+
+def _save(path: str, content: bytes) -> None:
+    """Write the body to a new file; an existing file is never replaced."""
+    try:
+        with open(path, "xb") as file:
+            file.write(content)
+    except FileExistsError:
+        raise CliError(f"{path} exists; -o writes a new file only", EXIT_USAGE) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror}", EXIT_USAGE) from None
 
 
 def _call(handler: Any, event: Any, context: Any) -> Any:
@@ -146,7 +182,7 @@ def _load_event(source: str, platform: str | None) -> tuple[Any, str | None]:
     if platform is not None and not PLATFORMS[platform].matches(decoded):
         if detected is not None:
             raise CliError(
-                f"{label} is a {detected.NAME} event, not a {platform} one", EXIT_BAD_EVENT
+                f"{label} is a {detected.NAME} event, but --platform is {platform}", EXIT_BAD_EVENT
             )
         detected = None  # not HTTP: hand it over in the form the platform would
     elif platform is None and detected is not None:
@@ -177,7 +213,7 @@ def _context_fields(path: str | None) -> dict[str, Any]:
     return fields
 
 
-def _render(response: Any) -> str:
+def _render(response: Any, body: str | None = None) -> str:
     from http import HTTPStatus
 
     try:
@@ -187,7 +223,9 @@ def _render(response: Any) -> str:
     lines = [f"HTTP/1.1 {response.status_code} {reason}".rstrip()]
     lines.extend(f"{name}: {value}" for name, value in response.headers.items())
     lines.append("")
-    if response.content:
+    if body is not None:
+        lines.append(body)
+    elif response.content:
         lines.append(_body_text(response))
     return "\n".join(lines)
 
@@ -206,5 +244,5 @@ def _body_text(response: Any) -> str:
             return text
     return (
         f"[{len(response.content)} bytes of {content_type or 'untyped'} content; "
-        "--raw shows them base64-encoded]"
+        "-o FILE saves them, --raw shows them base64-encoded]"
     )

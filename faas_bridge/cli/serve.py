@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from . import EXIT_BAD_TARGET, EXIT_MISSING_EXTRA, EXIT_USAGE, CliError
+from ._target import add_factory_argument
 
 DESCRIPTION = """\
 Run the app the way Tencent SCF / CloudBase HTTP functions and Alibaba FC custom runtimes
@@ -24,6 +25,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("target", metavar="TARGET", help="module:attr or file.py:attr")
+    add_factory_argument(parser)
     parser.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
     parser.add_argument("--port", type=int, default=None, help="port (default: see above)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
@@ -47,12 +49,13 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigurationError
     from ..handler import Handler
     from ..serve import MissingServerError, app_for_serving, resolve_port, serve
-    from ._target import is_handler, load_target
+    from ._target import is_handler, load_target, target_spec
 
     try:
         port = resolve_port(args.port)
     except ConfigurationError as exc:
         raise CliError(str(exc), EXIT_USAGE) from exc
+    args.target = target_spec(args)
     target = load_target(args.target)
     if is_handler(target) and not isinstance(target, Handler):
         raise CliError(

@@ -10,12 +10,20 @@ import time
 import uuid
 from collections.abc import Mapping
 from typing import Any, Callable
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from ..errors import ConfigurationError
 from ..platforms import resolve_platform_name
 from ..platforms._gateway import find
-from .events import HeadersInput, QueryInput, _header_pairs, build_context, build_event
+from ..platforms._gateway import gateway as load_gateway
+from .events import (
+    HeadersInput,
+    QueryInput,
+    _header_pairs,
+    _query_pairs,
+    build_context,
+    build_event,
+)
 from .responses import TestResponse, parse_response
 
 __all__ = ["FaasClient", "Handler", "as_handler", "is_handler"]
@@ -29,9 +37,39 @@ def as_handler(target: Any, **options: Any) -> Handler:
     if is_handler(target):
         handler: Handler = target
         return handler
+    _refuse_non_apps(target)
     from ..handler import make_handler
 
     return make_handler(target, **options)
+
+
+def _refuse_non_apps(target: Any) -> None:
+    """A clear error for the two callables most often mistaken for apps: an app factory
+    (``create_app``, called without arguments) and an ``async def handler(event, context)``
+    (the cloud runtimes call handlers synchronously)."""
+    import inspect
+
+    if not inspect.isfunction(target):
+        return
+    name = getattr(target, "__qualname__", "the target")
+    positional = [
+        parameter
+        for parameter in inspect.signature(target).parameters.values()
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    if inspect.iscoroutinefunction(target):
+        if len(positional) == 2:
+            raise ConfigurationError(
+                f"{name} is an async function of two arguments, like a handler(event, "
+                "context); the cloud runtimes call handlers synchronously: write it as a "
+                "plain def (or give the ASGI app, whose __call__ takes scope, receive, send)"
+            )
+        return
+    if len(positional) < 2:
+        raise ConfigurationError(
+            f"{name} takes no request arguments, so it looks like an app factory: pass the "
+            f"app it returns ({name}()); on the command line, module:{name}() or --factory"
+        )
 
 
 def is_handler(target: Any) -> bool:
@@ -70,69 +108,154 @@ class FaasClient:
 
     ::
 
-        client = FaasClient(main_handler, "alibaba_fc")
+        client = FaasClient(main_handler, "alibaba_fc")   # or FaasClient(app, "alibaba_fc")
         response = client.post("/login?next=/", data={"user": "lin"})
         assert response.status_code == 302
         assert client.get("/me").json() == {"user": "lin"}
 
-    Each request becomes :func:`build_event` of the platform (a fresh request id, shared
-    with the :func:`build_context` passed alongside unless ``context`` was given), and the
-    handler's return goes through :func:`parse_response`, so a return the gateway would
-    reject fails the test. Any handler works, not only faas_bridge's.
+    ``handler`` may be a bare WSGI or ASGI app: it is wrapped with ``make_handler``. Each
+    request becomes :func:`build_event` of the platform (a fresh request id, shared with the
+    :func:`build_context` passed alongside unless ``context`` was given), and the handler's
+    return goes through :func:`parse_response`, so a return the gateway would reject fails
+    the test. Any handler works, not only faas_bridge's.
+
+    The request methods take the keyword names of httpx, requests and Starlette's
+    TestClient (``params``, ``headers``, ``cookies``, ``json``, ``data``, ``content``,
+    ``files``, ``follow_redirects``) and Flask's ``query_string``; any other keyword is a
+    ``TypeError``, so a test never passes against a request it did not mean to send.
 
     Cookies: the client keeps a simple jar, like a browser on one site: every
     ``Set-Cookie`` stores or (``Max-Age=0`` or an ``Expires`` in the past) deletes a
     cookie, and the jar is sent with every later request. ``Domain`` and ``Path`` are not
     applied. ``use_cookies=False`` turns the jar off; :attr:`cookies` can be read and edited.
 
-    ``event_options`` (``host=``, ``client_ip=``, ``stage=``, overrides) go to every
-    :func:`build_event`; a request's own keyword arguments win.
+    ``host``, ``client_ip``, ``stage``, ``is_base64`` and ``overrides`` (fields of the
+    finished event) go to every :func:`build_event`; a request's own values win.
     """
 
     def __init__(
         self,
-        handler: Handler,
+        handler: Any,
         platform: str,
         *,
         context: Any = None,
         use_cookies: bool = True,
-        **event_options: Any,
+        follow_redirects: bool = False,
+        host: str | None = None,
+        client_ip: str | None = None,
+        stage: str | None = None,
+        is_base64: bool | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> None:
-        self.handler = handler
+        self.handler: Handler = as_handler(handler)
         self.platform = resolve_platform_name(platform)
         self.context = context
         self.use_cookies = use_cookies
+        self.follow_redirects = follow_redirects
         self.cookies: dict[str, str] = {}
-        self.event_options = event_options
+        self.event_options: dict[str, Any] = _given(
+            host=host, client_ip=client_ip, stage=stage, is_base64=is_base64
+        )
+        self.overrides: dict[str, Any] = dict(overrides or {})
 
     def request(
         self,
         method: str,
         url: str,
         *,
+        params: QueryInput | None = None,
         query: QueryInput | None = None,
+        query_string: QueryInput | None = None,
         headers: HeadersInput | None = None,
         json: Any = None,
         data: Mapping[str, Any] | str | bytes | None = None,
+        content: str | bytes | None = None,
         files: Mapping[str, Any] | None = None,
         cookies: Mapping[str, str] | None = None,
-        **event_options: Any,
+        follow_redirects: bool | None = None,
+        host: str | None = None,
+        client_ip: str | None = None,
+        stage: str | None = None,
+        request_id: str | None = None,
+        is_base64: bool | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> TestResponse:
         """Send one request; ``url`` is a path with an optional query (or a full URL).
 
-        ``json`` sends a JSON body; ``data`` a raw body (str or bytes) or, as a mapping, an
-        urlencoded form, or a multipart form together with ``files`` (``name -> bytes``,
-        a file object, ``(filename, content)`` or ``(filename, content, content_type)``).
+        ``params`` (``query`` and Flask's ``query_string`` are the same) adds query
+        parameters: a mapping (list values repeat the key), pairs or a string. ``json``
+        sends a JSON body; ``content`` a raw body; ``data`` a raw body (str or bytes) or,
+        as a mapping, an urlencoded form, or a multipart form together with ``files``
+        (``name -> bytes``, a file object, ``(filename, content)`` or ``(filename,
+        content, content_type)``). ``follow_redirects=True`` follows 3xx answers with a
+        ``Location`` on the same host, as a browser behind the gateway would (303, and 301
+        or 302 after a POST, become GET), and keeps the steps in ``response.history``.
         """
-        options = {**self.event_options, **event_options}
+        if content is not None:
+            if data is not None:
+                raise ConfigurationError("give content= or data=, not both")
+            data = content
+        options = {
+            **self.event_options,
+            **_given(host=host, client_ip=client_ip, stage=stage, is_base64=is_base64),
+        }
         if url.startswith(("http://", "https://")):
             parts = urlsplit(url)
-            options.setdefault("host", parts.netloc)
+            options["host"] = parts.netloc
             url = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        query_pairs: list[tuple[str, str | None]] = []
+        for given in (params, query, query_string):
+            query_pairs += _query_pairs(given)
         header_pairs = _header_pairs(headers)
         body = _encode_body(header_pairs, json, data, files)
+        response = self._send(
+            method,
+            url,
+            query_pairs,
+            header_pairs,
+            body,
+            json,
+            cookies,
+            request_id,
+            options,
+            {**self.overrides, **(overrides or {})},
+        )
+        follow = self.follow_redirects if follow_redirects is None else follow_redirects
+        history: list[TestResponse] = []
+        while follow and response.is_redirect:
+            target = self._redirect_target(response, url, options)
+            if target is None:
+                break
+            if len(history) >= _MAX_REDIRECTS:
+                raise ConfigurationError(f"more than {_MAX_REDIRECTS} redirects from {url}")
+            history.append(response)
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and method.upper() not in ("GET", "HEAD")
+            ):
+                method, body, json = "GET", b"", None
+                header_pairs = [(n, v) for n, v in header_pairs if n.lower() != "content-type"]
+            url = target
+            response = self._send(
+                method, url, [], header_pairs, body, json, cookies, None, options, {}
+            )
+        response.history = history
+        return response
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        query: list[tuple[str, str | None]],
+        header_pairs: list[tuple[str, str]],
+        body: bytes,
+        json: Any,
+        cookies: Mapping[str, str] | None,
+        request_id: str | None,
+        options: dict[str, Any],
+        overrides: dict[str, Any],
+    ) -> TestResponse:
         jar = {**self.cookies, **(cookies or {})} if self.use_cookies else dict(cookies or {})
-        request_id = options.pop("request_id", None) or uuid.uuid4().hex
+        request_id = request_id or uuid.uuid4().hex
         event = build_event(
             self.platform,
             method,
@@ -144,6 +267,7 @@ class FaasClient:
             cookies=jar,
             request_id=request_id,
             **options,
+            **overrides,
         )
         context = self.context
         if context is None:
@@ -152,6 +276,26 @@ class FaasClient:
         if self.use_cookies:
             self._store_cookies(response.headers.get_all("set-cookie"))
         return response
+
+    def _redirect_target(
+        self, response: TestResponse, current: str, options: dict[str, Any]
+    ) -> str | None:
+        """The path (with query) a redirect leads to, or ``None`` for another host.
+
+        On Tencent API Gateway's default domain the app's URLs carry ``/<stage>`` in front
+        (the gateway takes it off again), so the client takes it off too.
+        """
+        location = response.headers.get("location") or ""
+        parts = urlsplit(urljoin(current, location))
+        host = options.get("host") or load_gateway(self.platform).DEFAULT_HOST
+        if parts.netloc and parts.netloc.lower() != host.lower():
+            return None
+        path = parts.path or "/"
+        if load_gateway(self.platform).STAGE_HOST:
+            stage = "/" + (options.get("stage") or "release")
+            if path == stage or path.startswith(stage + "/"):
+                path = path[len(stage) :] or "/"
+        return path + ("?" + parts.query if parts.query else "")
 
     def get(self, url: str, **kwargs: Any) -> TestResponse:
         """``request("GET", url, ...)``."""
@@ -193,6 +337,14 @@ class FaasClient:
 
     def __repr__(self) -> str:
         return f"<FaasClient {self.platform} handler={self.handler!r}>"
+
+
+_MAX_REDIRECTS = 20
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The keyword arguments that were given (not ``None``)."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _cookie_expired(set_cookie: str) -> bool:

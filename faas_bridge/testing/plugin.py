@@ -20,6 +20,10 @@ use ``faas_client``::
 ``faas_platform`` is the format's name; ``--faas-platform NAME`` (repeatable) narrows every
 test of the session. pytest loads this module in every session where faas-bridge is
 installed, so it imports nothing beyond pytest until a fixture is used.
+
+The rootdir goes at the *end* of ``sys.path``, so ``tests/test_app.py`` can import the
+``index.py`` beside ``tests/`` under plain ``pytest`` as under ``python -m pytest`` (which
+puts the current directory first); at the end it never shadows an installed module.
 """
 
 from __future__ import annotations
@@ -64,6 +68,11 @@ def pytest_addoption(parser: Any) -> None:
 
 
 def pytest_configure(config: Any) -> None:
+    import sys
+
+    root = str(config.rootpath)
+    if root not in sys.path:
+        sys.path.append(root)
     config.addinivalue_line(
         "markers",
         f"{MARKER}(*names): run a test that uses faas_platform or faas_client only on these "

@@ -76,6 +76,17 @@ class TestResponse:
         self.headers = headers
         self.content = content
         self.raw = raw
+        self.history: list[TestResponse] = []  # the redirects followed to get here
+
+    @property
+    def data(self) -> bytes:
+        """The body, as Flask's test client names it (same as :attr:`content`)."""
+        return self.content
+
+    @property
+    def is_redirect(self) -> bool:
+        """A 3xx status with a ``Location`` header."""
+        return 300 <= self.status_code < 400 and "location" in self.headers
 
     @property
     def text(self) -> str:
@@ -94,6 +105,10 @@ class TestResponse:
     def json(self) -> Any:
         """The body parsed as JSON."""
         return jsonlib.loads(self.content)
+
+    def get_json(self) -> Any:
+        """:meth:`json`, as Flask's test client names it."""
+        return self.json()
 
     @property
     def cookies(self) -> dict[str, str]:
