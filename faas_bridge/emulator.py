@@ -258,8 +258,8 @@ def _header_safe(text: str) -> str:
 
 
 def _megabytes(size: int) -> str:
-    """``6 MiB (6291456 bytes)``: the limits are binary megabytes."""
-    return f"{size / MIB:g} MiB ({size} bytes)"
+    """``6 MB (6000000 bytes)``: the limits are the docs' decimal megabytes."""
+    return f"{size / 1_000_000:g} MB ({size} bytes)"
 
 
 def _force_attachment(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
