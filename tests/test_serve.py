@@ -268,7 +268,7 @@ def test_logs_have_request_ids_and_no_credentials_and_sigterm_stops(
     finally:
         server.kill()
     log = server.log()
-    # uvicorn re-raises the SIGTERM it handled once shut down; gunicorn exits 0
+    # uvicorn re-raises the SIGTERM it handled once shut down
     assert code in (0, -signal.SIGTERM), log
     for number, path in enumerate(["/hello", "/context", "/boom", "/missing"]):
         assert f'"GET {path}"' in log
