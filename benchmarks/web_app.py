@@ -2,8 +2,9 @@
 
 ``GET /`` answers a small JSON document; ``GET /events`` streams five server-sent events
 0.2 s apart from a generator, so a server that buffers the body shows the first event late.
-``asgi_app()`` wraps the same app for uvicorn with a2wsgi (a factory, so that importing this
-module for the WSGI servers does not need a2wsgi).
+``POST /echo`` reads the body (what a stalled upload holds up). ``asgi_app()`` wraps the
+same app for uvicorn with a2wsgi (a factory, so that importing this module for the WSGI
+servers does not need a2wsgi).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 
 EVENTS = 5
 EVENT_INTERVAL = 0.2  # seconds between two events
@@ -38,6 +39,12 @@ def events() -> Response:
             yield f"data: {number}\n\n"
 
     return Response(stream(), mimetype="text/event-stream")
+
+
+@app.post("/echo")
+def echo() -> Response:
+    """Reads the whole body: the request a stalled upload would be."""
+    return jsonify(size=len(request.get_data()))
 
 
 def asgi_app() -> Any:

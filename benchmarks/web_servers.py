@@ -1,12 +1,13 @@
-"""Web servers for a WSGI app, side by side: the figures behind "Why gunicorn for WSGI apps".
+"""Web servers for a WSGI app, side by side: the figures behind "Which server for WSGI apps".
 
     python3 dev.py bench                         # once: installs the dev and bench extras
     .venv/bin/python benchmarks/web_servers.py   # about two minutes
 
 Each server runs the Flask app of ``benchmarks/web_app.py`` in a subprocess of the current
 interpreter, with one worker, on a free port of 127.0.0.1 (no other traffic is sent):
-gunicorn with the gthread worker (8 threads, as ``faas-bridge serve`` runs it), uvicorn with
-a2wsgi, waitress (its default 4 threads) and gunicorn's sync worker. Servers are interleaved
+``faas-bridge serve`` (uvicorn, a2wsgi with 8 threads behind its body-buffering front),
+plain uvicorn with a2wsgi, gunicorn with the gthread worker (8 threads), waitress (its
+default 4 threads) and gunicorn's sync worker. Servers are interleaved
 round by round, their order rotated each round, and every figure is the median over rounds:
 
 - cold start: process start to the first 200 answer to ``GET /`` (every round);
@@ -14,6 +15,9 @@ round by round, their order rotated each round, and every figure is the median o
 - 4 clients: requests per second of 4 threads with a client each, 250 ``GET /`` apiece;
 - first SSE event: ``GET /events`` (5 events 0.2 s apart) until the first event arrives;
 - beside a stream: a plain ``GET /`` on a new connection while that stream is open;
+- beside 32 stalled: a plain ``GET /`` while 32 connections have sent half a request and
+  wait (16 half the headers, 16 the headers and part of a body for ``POST /echo``, which
+  reads it); 5 s means it timed out;
 - RSS: resident memory of the server's processes (master and worker) after that traffic.
 
 The full measurements run in the first ``--rounds`` rounds, cold starts in all ``--cold``.
@@ -43,6 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = "benchmarks.web_app:app"
 HOST = "127.0.0.1"
 REQUIRED = ("flask", "httpx", "gunicorn", "uvicorn", "waitress", "a2wsgi")
+STALLED = 32
+STALL_TIMEOUT = 5.0
 
 Command = Callable[[int], list[str]]
 
@@ -67,14 +73,22 @@ def uvicorn_a2wsgi(port: int) -> list[str]:
     ]
 
 
+def faas_bridge_serve(port: int) -> list[str]:
+    return [
+        *("-m", "faas_bridge", "serve", APP, "--platform", "local"),
+        *("--host", HOST, "--port", str(port), "--no-access-log"),
+    ]
+
+
 def waitress(port: int) -> list[str]:
     return ["-m", "waitress", f"--listen={HOST}:{port}", APP]
 
 
 # The first is the reference of the ratios.
 SERVERS: dict[str, Command] = {
-    "gunicorn, gthread worker": gunicorn(["--worker-class", "gthread", "--threads", "8"]),
+    "faas-bridge serve": faas_bridge_serve,
     "uvicorn + a2wsgi": uvicorn_a2wsgi,
+    "gunicorn, gthread worker": gunicorn(["--worker-class", "gthread", "--threads", "8"]),
     "waitress": waitress,
     "gunicorn, sync worker": gunicorn(["--worker-class", "sync"]),
 }
@@ -90,6 +104,7 @@ class Samples:
     first_event_ms: list[float] = field(default_factory=list)
     stream_ms: list[float] = field(default_factory=list)
     beside_stream_ms: list[float] = field(default_factory=list)
+    beside_stalled_ms: list[float] = field(default_factory=list)
     rss_mib: list[float] = field(default_factory=list)
 
 
@@ -255,6 +270,32 @@ def stream_figures(url: str) -> tuple[float, float, float]:
     return timings["first"] * 1000, timings["stream"] * 1000, beside * 1000
 
 
+def beside_stalled_ms(port: int) -> float:
+    """A plain request while STALLED connections hold half a request (STALL_TIMEOUT: none)."""
+    import httpx
+
+    sockets = []
+    try:
+        for number in range(STALLED):
+            sock = socket.create_connection((HOST, port), timeout=5)
+            sockets.append(sock)
+            if number % 2:
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\nX-Stalled: ")
+            else:
+                sock.sendall(b"POST /echo HTTP/1.1\r\nHost: bench\r\nContent-Length: 100\r\n\r\nxx")
+        time.sleep(0.2)  # let the server take them in
+        with httpx.Client(timeout=STALL_TIMEOUT) as client:
+            start = time.perf_counter()
+            try:
+                client.get(f"http://{HOST}:{port}/").raise_for_status()
+            except httpx.TimeoutException:
+                return STALL_TIMEOUT * 1000
+            return (time.perf_counter() - start) * 1000
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def measure(rounds: int, cold_runs: int) -> dict[str, Samples]:
     names = list(SERVERS)
     samples = {name: Samples() for name in names}
@@ -274,6 +315,7 @@ def measure(rounds: int, cold_runs: int) -> dict[str, Samples]:
                 figures.first_event_ms.append(first)
                 figures.stream_ms.append(stream)
                 figures.beside_stream_ms.append(beside)
+                figures.beside_stalled_ms.append(beside_stalled_ms(server.port))
                 rss = tree_rss_mib(server.process.pid)
                 if rss is not None:
                     figures.rss_mib.append(rss)
@@ -293,6 +335,7 @@ def table(samples: dict[str, Samples]) -> list[str]:
         ("4 clients req/s", lambda s: s.throughput, "{:,.0f}"),
         ("1st SSE event ms", lambda s: s.first_event_ms, "{:.1f}"),
         ("beside a stream ms", lambda s: s.beside_stream_ms, "{:.1f}"),
+        ("beside 32 stalled ms", lambda s: s.beside_stalled_ms, "{:.1f}"),
         ("RSS MiB", lambda s: s.rss_mib, "{:.0f}"),
     ]
     reference = samples[next(iter(SERVERS))]

@@ -64,7 +64,8 @@ def bootstrap_script(target: str, platform: str, python: str = "3.10") -> str:
     lines = [
         "#!/bin/bash",
         f"# Start file of {cloud.START_FILE_WHERE}, written by `faas-bridge bootstrap`.",
-        f"# Serves {target} on 0.0.0.0 (the platform cannot reach 127.0.0.1), streaming intact.",
+        f"# Serves {target} on 0.0.0.0 (the platform cannot reach 127.0.0.1), streaming intact,",
+        f"# trusting only {cloud.TITLE}'s proxy headers.",
         "set -e",
         'cd "$(dirname "$0")"',
         f"PYTHON={runtime.interpreter}",
@@ -75,7 +76,8 @@ def bootstrap_script(target: str, platform: str, python: str = "3.10") -> str:
         "# the code folder, then layers; dependencies installed with `pip install -t .`",
         'export PYTHONPATH="$PWD:/opt/python:/opt${PYTHONPATH:+:$PYTHONPATH}"',
         "export PYTHONUNBUFFERED=1",
-        f'exec "$PYTHON" -m faas_bridge serve {shlex.quote(target)} --host 0.0.0.0{port_args}',
+        f'exec "$PYTHON" -m faas_bridge serve {shlex.quote(target)} --platform {cloud.NAME}'
+        f" --host 0.0.0.0{port_args}",
         "",
     ]
     return "\n".join(lines)

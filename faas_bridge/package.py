@@ -431,7 +431,7 @@ def _is_self(requirement: str) -> bool:
 
 def _serve_requirements() -> list[str]:
     """The ``serve`` extra's requirements, from this installation's metadata if present."""
-    fallback = ["uvicorn>=0.24", "gunicorn>=23.0"]
+    fallback = ["uvicorn>=0.29", "a2wsgi>=1.10"]
     try:
         from importlib.metadata import PackageNotFoundError, requires
 

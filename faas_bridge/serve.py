@@ -4,13 +4,17 @@ Tencent SCF and CloudBase HTTP functions and Alibaba FC custom runtimes forward 
 server the function starts on ``0.0.0.0:9000``. :func:`serve` runs the app there:
 
 - ASGI apps (FastAPI, Starlette, Django's ASGI handler) behind **uvicorn**, lifespan included;
-- WSGI apps (Flask, Django) behind **gunicorn** with threaded (``gthread``) workers, chosen by
-  measurement over uvicorn + a2wsgi and waitress (see the README, "Web functions and
-  streaming"): the same cold start, the lowest per-request latency that also offers
-  ``--workers``, and every chunk of a streaming response sent as the app yields it.
+- WSGI apps (Flask, Django) behind **uvicorn too**, through a2wsgi's WSGI-to-ASGI bridge in
+  :class:`WsgiBridge`, which reads the whole request body on the event loop (bounded by the
+  cloud's request limit) before a thread runs the app: a client that sends half a request
+  and stalls holds a socket, never a thread. gunicorn's threaded worker reads requests in
+  its threads with blocking reads, so a few such clients stop every other request (measured
+  in ``benchmarks/web_servers.py``; see the README, "Web functions and streaming").
 
-Both sit behind :mod:`faas_bridge.web`'s middleware, which exposes the platform's request id and
-context under the event-mode keys and writes the access log. SIGTERM stops the server
+Both sit behind :mod:`faas_bridge.web`'s middleware, which trusts the headers of one cloud's
+proxy (``platform``, else detected from the environment, else none), exposes its request id
+and context under the event-mode keys and writes the access log. The address defaults to
+``127.0.0.1`` on a local run and ``0.0.0.0`` on a cloud. SIGTERM stops the server
 gracefully: running requests finish (up to ``graceful_timeout`` seconds) and an ASGI app's
 lifespan shutdown runs. The servers come with the ``serve`` extra
 (``pip install "faas-bridge[serve]"``).
@@ -18,12 +22,14 @@ lifespan shutdown runs. The servers come with the ``serve`` extra
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-import math
 import os
 import sys
-from collections.abc import Mapping
-from typing import Any, Literal
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Callable, Literal
 
 from .errors import BridgeError, ConfigurationError
 
@@ -31,6 +37,7 @@ __all__ = [
     "DEFAULT_PORT",
     "PORT_VARIABLES",
     "MissingServerError",
+    "WsgiBridge",
     "app_for_serving",
     "resolve_port",
     "serve",
@@ -41,6 +48,8 @@ DEFAULT_PORT = 9000
 PORT_VARIABLES = ("PORT", "FC_SERVER_PORT", "FC_CUSTOM_LISTEN_PORT")
 # Set for uvicorn's worker processes, which each load the target again.
 TARGET_VARIABLE = "FAAS_BRIDGE_SERVE_TARGET"
+SETTINGS_VARIABLE = "FAAS_BRIDGE_SERVE_SETTINGS"
+LOCAL_BODY_LIMIT = 32 * 1024 * 1024  # a local run: the largest cloud's limit
 INSTALL_HINT = 'pip install "faas-bridge[serve]"'
 
 Interface = Literal["wsgi", "asgi"]
@@ -92,7 +101,7 @@ def app_for_serving(obj: Any, interface: Interface | None = None) -> tuple[Any, 
 def serve(
     app: Any,
     *,
-    host: str = "0.0.0.0",
+    host: str | None = None,
     port: int | None = None,
     workers: int = 1,
     threads: int = 8,
@@ -100,32 +109,46 @@ def serve(
     graceful_timeout: float = 10.0,
     access_log: bool = True,
     target: str | None = None,
+    platform: str | None = None,
 ) -> None:
     """Serve ``app`` until SIGTERM or SIGINT.
 
     Args:
         app: a WSGI or ASGI app, or a handler made by ``make_handler``.
-        host: the address to bind; the platforms reach only ``0.0.0.0``.
+        host: the address to bind; default ``0.0.0.0`` on a cloud (the platforms reach only
+            that), ``127.0.0.1`` on a local run.
         port: see :func:`resolve_port`.
-        workers: server processes. More than one ASGI worker needs ``target`` (each
-            process imports the app itself).
-        threads: threads per worker for WSGI apps; one open stream (SSE) holds one thread.
+        workers: server processes. More than one needs ``target`` (each process imports
+            the app itself).
+        threads: threads per worker running a WSGI app; one open stream (SSE) holds one.
         interface: ``"wsgi"`` or ``"asgi"``; detected when omitted.
         graceful_timeout: seconds running requests (open streams) get after SIGTERM.
         access_log: one line per request with its request id (logger
             ``faas_bridge.access``).
         target: the ``module:attr`` the app was loaded from.
+        platform: the cloud whose proxy headers to trust (``tencent``, ``cloudbase``,
+            ``alibaba``; ``local`` for none); detected from the environment when omitted.
     """
+    from .web import LOCAL, resolve_web_cloud
+
     app, interface = app_for_serving(app, interface)
     port = resolve_port(port)
     if workers < 1 or threads < 1:
         raise ConfigurationError("workers and threads must be at least 1")
-    _require("uvicorn" if interface == "asgi" else "gunicorn.app.base")
+    cloud = resolve_web_cloud(platform)
+    if host is None:
+        host = "127.0.0.1" if cloud is None else "0.0.0.0"
+    _require("uvicorn")
+    if interface == "wsgi":
+        _require("a2wsgi")
     _configure_logging()
-    if interface == "asgi":
-        _run_uvicorn(app, host, port, workers, graceful_timeout, access_log, target)
-    else:
-        _run_gunicorn(app, host, port, workers, threads, graceful_timeout, access_log)
+    settings = {
+        "interface": interface,
+        "platform": cloud or LOCAL,
+        "access_log": access_log,
+        "threads": threads,
+    }
+    _run_uvicorn(app, host, port, workers, graceful_timeout, target, settings)
 
 
 def _configure_logging() -> None:
@@ -152,7 +175,17 @@ def _require(module: str) -> Any:
         ) from exc
 
 
-# --- ASGI: uvicorn ------------------------------------------------------------------------
+def _served(app: Any, settings: Mapping[str, Any]) -> Any:
+    """The ASGI app uvicorn runs: the context middleware, and the WSGI bridge if needed."""
+    from .clouds import CLOUDS
+    from .web import AsgiContextMiddleware
+
+    platform = settings["platform"]
+    if settings["interface"] == "wsgi":
+        cloud = CLOUDS.get(platform)
+        limit = cloud.WEB_BODY_LIMIT if cloud is not None else LOCAL_BODY_LIMIT
+        app = WsgiBridge(app, threads=settings["threads"], body_limit=limit)
+    return AsgiContextMiddleware(app, access_log=settings["access_log"], platform=platform)
 
 
 def _run_uvicorn(
@@ -161,16 +194,14 @@ def _run_uvicorn(
     port: int,
     workers: int,
     graceful_timeout: float,
-    access_log: bool,
     target: str | None,
+    settings: Mapping[str, Any],
 ) -> None:
     uvicorn = _require("uvicorn")
-    from .web import AsgiContextMiddleware
-
     options: dict[str, Any] = {
         "host": host,
         "port": port,
-        "lifespan": "auto",
+        "lifespan": "auto" if settings["interface"] == "asgi" else "off",
         "access_log": False,  # faas_bridge.access logs instead, with request ids
         "proxy_headers": False,  # the platform's headers are read by the middleware only
         "server_header": False,
@@ -178,64 +209,153 @@ def _run_uvicorn(
         "log_level": "info",
     }
     if workers == 1:
-        uvicorn.run(AsgiContextMiddleware(app, access_log=access_log), **options)
+        uvicorn.run(_served(app, settings), **options)
         return
     if not target:
-        raise ConfigurationError("several ASGI workers need the app's target (module:attr)")
+        raise ConfigurationError("several workers need the app's target (module:attr)")
     os.environ[TARGET_VARIABLE] = target
-    os.environ["FAAS_BRIDGE_SERVE_ACCESS_LOG"] = "1" if access_log else "0"
+    os.environ[SETTINGS_VARIABLE] = json.dumps(settings)
     uvicorn.run(f"{__name__}:_worker_app", factory=True, workers=workers, **options)
 
 
 def _worker_app() -> Any:
     """uvicorn's app factory in each worker process: the target loaded again, wrapped."""
     from .cli._target import load_target
-    from .web import AsgiContextMiddleware
 
     _configure_logging()
-    app, _ = app_for_serving(load_target(os.environ[TARGET_VARIABLE]), "asgi")
-    access_log = os.environ.get("FAAS_BRIDGE_SERVE_ACCESS_LOG", "1") == "1"
-    return AsgiContextMiddleware(app, access_log=access_log)
+    settings = json.loads(os.environ[SETTINGS_VARIABLE])
+    app, _ = app_for_serving(load_target(os.environ[TARGET_VARIABLE]), settings["interface"])
+    return _served(app, settings)
 
 
-# --- WSGI: gunicorn -----------------------------------------------------------------------
+# --- WSGI apps: a2wsgi behind a body-buffering front -------------------------------------
+
+_GONE = "faas_bridge.client_gone"  # scope key: a threading.Event set when the client leaves
+_SCOPE_KEYS = (
+    "faas_bridge.platform",
+    "faas_bridge.request_id",
+    "faas_bridge.context",
+    "faas_bridge.event",
+)
 
 
-def _run_gunicorn(
-    app: Any,
-    host: str,
-    port: int,
-    workers: int,
-    threads: int,
-    graceful_timeout: float,
-    access_log: bool,
-) -> None:
-    base = _require("gunicorn.app.base")
-    from .web import WsgiContextMiddleware
+class WsgiBridge:
+    """A WSGI app as an ASGI app: a2wsgi runs it in ``threads`` threads, and this front
 
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    settings: dict[str, Any] = {
-        "bind": [bind],
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": threads,
-        "graceful_timeout": math.ceil(graceful_timeout),  # whole seconds
-        "accesslog": None,  # faas_bridge.access logs instead, with request ids
-        "errorlog": "-",
-        "loglevel": "info",
-        "proc_name": "faas-bridge",
-        # gunicorn >= 24 opens a control socket under $HOME, read-only on the platforms
-        "control_socket_disable": True,
-    }
-    wrapped = WsgiContextMiddleware(app, access_log=access_log)
+    - reads the whole request body on the event loop first (above ``body_limit`` bytes:
+      413), so a client that stalls mid-body holds no thread (uvicorn already holds
+      half-sent headers without one);
+    - drops request headers whose name holds ``_`` (``X_Scf_Request_Id`` would otherwise
+      share ``X-Scf-Request-Id``'s environ key), as gunicorn does;
+    - copies the ``faas_bridge.*`` keys of the scope into the environ;
+    - stops the app's response iterable at its next chunk once the client has left, so an
+      endless stream does not keep its thread.
 
-    class Server(base.BaseApplication):  # type: ignore[misc,name-defined]
-        def load_config(self) -> None:
-            for name, value in settings.items():
-                if name in self.cfg.settings:  # settings newer gunicorns added are optional
-                    self.cfg.set(name, value)
+    Each chunk the app yields is sent as it is produced (a2wsgi's queue), so SSE streams.
+    """
 
-        def load(self) -> Any:
-            return wrapped
+    def __init__(self, app: Callable[..., Iterable[bytes]], *, threads: int, body_limit: int):
+        a2wsgi = _require("a2wsgi")
+        self.app = app
+        self.body_limit = body_limit
+        self.inner = a2wsgi.WSGIMiddleware(self._call, workers=threads)
 
-    Server().run()
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        body = await self._read_body(scope, receive, send)
+        if body is None:
+            return
+        gone = threading.Event()
+        watcher = asyncio.ensure_future(_watch(receive, gone))
+        headers = [(name, value) for name, value in scope["headers"] if b"_" not in name]
+        try:
+            await self.inner({**scope, "headers": headers, _GONE: gone}, _replay(body), send)
+        finally:
+            watcher.cancel()
+
+    async def _read_body(self, scope: Any, receive: Any, send: Any) -> bytes | None:
+        """The whole body; None when the client left or it is too large (413 sent)."""
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.body_limit:
+            await _too_large(send, self.body_limit)
+            return None
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            body += message.get("body", b"")
+            if len(body) > self.body_limit:  # a chunked upload
+                await _too_large(send, self.body_limit)
+                return None
+            more = message.get("more_body", False)
+        return bytes(body)
+
+    def _call(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """The app, in a2wsgi's thread, with the scope's faas_bridge keys in its environ."""
+        scope = environ.get("asgi.scope") or {}
+        for key in _SCOPE_KEYS:
+            if key in scope:
+                environ[key] = scope[key]
+        body = self.app(environ, start_response)
+        gone = scope.get(_GONE)
+        return body if gone is None else _until_gone(body, gone)
+
+
+def _until_gone(body: Iterable[bytes], gone: threading.Event) -> Iterator[bytes]:
+    """``body``'s chunks until the client has left; ``body`` closed either way."""
+    try:
+        for chunk in body:
+            yield chunk
+            if gone.is_set():
+                return
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+
+
+async def _watch(receive: Any, gone: threading.Event) -> None:
+    """Set ``gone`` when the server reports the client disconnected."""
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        gone.set()
+
+
+def _replay(body: bytes) -> Any:
+    """A ``receive`` giving the buffered body once (a2wsgi asks once for a complete body)."""
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _too_large(send: Any, limit: int) -> None:
+    body = json.dumps(
+        {
+            "error": "request_too_large",
+            "message": f"the request body is above the limit of {limit} bytes",
+            "limit": limit,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,41 +1,57 @@
-"""Platform context in web-function mode: a thin WSGI and ASGI middleware.
+"""Platform context in web-function mode: a WSGI and an ASGI middleware that trust one cloud.
 
-In web mode (Tencent SCF / CloudBase HTTP functions, Alibaba FC custom runtimes) the platform
-forwards plain HTTP to the app's server and describes the invocation in request headers:
-``X-Scf-*`` on Tencent, ``X-Cloudbase-*`` on CloudBase, ``x-fc-*`` on Alibaba FC. The
-middleware reads those headers once per request and gives the app the same keys event mode
-gives it::
+In web mode (Tencent SCF / CloudBase HTTP functions, Alibaba FC custom runtimes) the platform's
+proxy forwards plain HTTP to the app's server and describes the invocation in request headers:
+``X-Scf-*`` on Tencent, ``X-Cloudbase-*`` (and SCF's) on CloudBase, ``x-fc-*`` on Alibaba FC.
+A client can send those headers too, so the middleware trusts **one cloud's proxy**: the cloud
+given (``platform=``, ``faas-bridge serve --platform``), else the one the environment's
+built-in variables name (``clouds.detect_web_cloud``), else none (a local run). Per request:
+
+- every other cloud's proxy headers (context and credentials included) are removed before the
+  app sees them; a local run removes every cloud's;
+- a header of the trusted proxy sent more than once is refused with 400: no document says
+  which copy is the proxy's (the bug aws-lambda-web-adapter fixed in its PR #286);
+- the trusted headers give the app the keys event mode gives it::
 
     environ["faas_bridge.platform"]    # "tencent_web", "cloudbase_web", "alibaba_fc_web"
-    environ["faas_bridge.request_id"]  # X-Scf-Request-Id, x-fc-request-id, x-cloudbase-request-id
-    environ["faas_bridge.context"]     # dict: platform headers, or CloudBase's decoded context
+    environ["faas_bridge.request_id"]  # the proxy's request id
+    environ["faas_bridge.context"]     # dict of the proxy's headers, or CloudBase's context
     environ["faas_bridge.event"]       # None: web mode has no event
 
-(the same keys in the ASGI scope). A request that carries no platform header (a local run) is
-passed through untouched. The middleware also answers Alibaba FC's lifecycle calls
-(``x-fc-control-path: /initialize``) and writes one access-log line per request, with the
-request id and without any header: credentials the platforms inject never reach a log.
+  (the same keys in the ASGI scope; absent on a local run), and the client address and scheme
+  where the proxy gives them;
+- Alibaba FC's lifecycle calls are answered (on FC only) without reaching the app;
+- one access-log line is written per request, with the request id, the path percent-encoded
+  and no control character from the request: no header, so no injected credential, ever.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
 import time
+import urllib.parse
 from collections.abc import Awaitable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, Callable, NamedTuple
 
-from .clouds import CLOUDS, is_credential_header
-from .clouds import alibaba as _fc
+from .clouds import CLOUDS, detect_web_cloud, is_credential_header, resolve_cloud_name
 from .clouds.cloudbase import decode_context as decode_cloudbase_context
+from .names import normalise
 
 __all__ = [
-    "LIFECYCLE_PATHS",
+    "LOCAL",
     "AsgiContextMiddleware",
     "WebContext",
+    "WebTrust",
     "WsgiContextMiddleware",
     "decode_cloudbase_context",
     "is_credential_header",
+    "lifecycle_answer",
+    "log_safe",
+    "log_target",
     "read_web_context",
+    "resolve_web_cloud",
 ]
 
 access_logger = logging.getLogger("faas_bridge.access")
@@ -50,55 +66,145 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+LOCAL = "local"  # the --platform value for "trust no proxy"
+REFUSED_BODY = b'{"error": "bad_request", "message": "a platform header was sent more than once"}'
 
-LIFECYCLE_PATHS = _fc.LIFECYCLE_PATHS
-# Which cloud's headers a request carries, most specific first: CloudBase runs on SCF, so its
-# requests carry X-Scf-* headers too.
-WEB_DETECTION_ORDER = (CLOUDS["cloudbase"], CLOUDS["alibaba"], CLOUDS["tencent"])
-_CLIENT_HEADERS = tuple(
-    header for cloud in CLOUDS.values() if (header := getattr(cloud, "CLIENT_ADDRESS_HEADER", ""))
-)
+
+def resolve_web_cloud(
+    platform: str | None = None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """The cloud whose proxy to trust: ``platform`` (a cloud or format name; ``"local"`` for
+    none), else the cloud the environment's variables name, else None (a local run)."""
+    if platform is not None:
+        return None if normalise(platform) == LOCAL else resolve_cloud_name(platform)
+    return detect_web_cloud(os.environ if environ is None else environ)
 
 
 class WebContext(NamedTuple):
-    """What the platform's headers say about one request (see :func:`read_web_context`)."""
+    """What the trusted proxy's headers say about one request (see :class:`WebTrust`)."""
 
     platform: str | None
     request_id: str
     context: dict[str, Any] | None
     client: str | None
     scheme: str | None
-    control_path: str | None
+    lifecycle: str | None  # the lifecycle hook this request is, answered without the app
+    refused: bool  # a trusted header came more than once: answer 400
 
 
-def read_web_context(headers: Mapping[str, str]) -> WebContext:
-    """The platform context of a request, from its headers (names in lower case).
+_NOTHING = WebContext(None, "", None, None, None, None, False)
+_REFUSED = WebContext(None, "", None, None, None, None, True)
 
-    ``platform`` is None when no platform header is present. ``context`` is CloudBase's
-    ``X-Cloudbase-Context`` decoded, or else the platform's own headers as a dict with the
-    prefix dropped (``X-Scf-Region`` -> ``"region"``, ``x-fc-function-name`` ->
-    ``"function_name"``), credentials included: give it to SDKs, never to a log.
+
+class WebTrust:
+    """Which headers one server trusts: those of ``cloud``'s proxy (None: no proxy's)."""
+
+    __slots__ = ("cloud", "foreign", "foreign_keys", "owned", "owned_keys")
+
+    def __init__(self, cloud: str | None) -> None:
+        self.cloud = CLOUDS[cloud] if cloud is not None else None
+        self.owned = self.cloud.OWNED_HEADER_PREFIXES if self.cloud is not None else ()
+        every = dict.fromkeys(p for c in CLOUDS.values() for p in c.OWNED_HEADER_PREFIXES)
+        self.foreign = tuple(prefix for prefix in every if prefix not in self.owned)
+        self.owned_keys = tuple(_environ_key(prefix) for prefix in self.owned)
+        self.foreign_keys = tuple(_environ_key(prefix) for prefix in self.foreign)
+
+    @property
+    def platform(self) -> str | None:
+        return self.cloud.WEB_PLATFORM if self.cloud is not None else None
+
+    def is_foreign(self, name: str) -> bool:
+        """Whether a (lower-case) header belongs to another cloud's proxy: never for the app."""
+        return name.startswith(self.foreign)
+
+    def read(self, owned: Mapping[str, str], scheme: str, method: str, path: str) -> WebContext:
+        """The context of one request from its trusted proxy's headers (``owned``: lower-case
+        names, each sent once) and the last value of its scheme header."""
+        cloud = self.cloud
+        if cloud is None:
+            return _NOTHING
+        request_id, context = cloud.read_web_headers(owned)
+        if context is None:
+            error_logger.warning(
+                "the platform's context header could not be decoded (unreadable or beyond"
+                " its size or nesting limit): no context for request %s",
+                log_safe(request_id) or "-",
+            )
+        return WebContext(
+            cloud.WEB_PLATFORM,
+            request_id,
+            context,
+            _address(owned.get(cloud.CLIENT_ADDRESS_HEADER, "")),
+            scheme if scheme in ("http", "https") else None,
+            cloud.lifecycle_call(owned, method, path),
+            False,
+        )
+
+
+def _environ_key(prefix: str) -> str:
+    return "HTTP_" + prefix.upper().replace("-", "_")
+
+
+def _address(value: str) -> str | None:
+    """An IP address as the proxy wrote it, or None when it is not one (or empty)."""
+    value = value.strip()
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _last(value: str) -> str:
+    """The last of comma-separated values: the one the nearest proxy appended."""
+    return value.rsplit(",", 1)[-1].strip().lower()
+
+
+def read_web_context(
+    headers: Mapping[str, str], cloud: str | None, method: str = "GET", path: str = "/"
+) -> WebContext:
+    """The context of a request on ``cloud`` (None: a local run) from its headers (lower-case
+    names, each once; a comma-joined repeat of a trusted header is refused).
+
+    ``context`` is CloudBase's ``X-Cloudbase-Context`` decoded, or else the proxy's own
+    headers as a dict with the prefix dropped (``X-Scf-Region`` -> ``"region"``,
+    ``x-fc-function-name`` -> ``"function_name"``), credentials included: give it to SDKs,
+    never to a log.
     """
-    control_path = headers.get(_fc.CONTROL_PATH_HEADER) or None
-    for cloud in WEB_DETECTION_ORDER:
-        found = cloud.read_web_headers(headers)
-        if found is not None:
-            platform: str | None = cloud.WEB_PLATFORM
-            request_id, context = found
-            break
-    else:
-        return WebContext(None, "", None, None, None, None)
-    client = next((headers[h] for h in _CLIENT_HEADERS if headers.get(h)), None) or (
-        _first_hop(headers.get("x-forwarded-for", "")) or None
+    trust = WebTrust(cloud)
+    owned = {name: value for name, value in headers.items() if name.startswith(trust.owned)}
+    if trust.cloud is not None and _joined(trust.cloud.TRUSTED_HEADERS, owned):
+        return _REFUSED
+    scheme = _last(headers.get(trust.cloud.SCHEME_HEADER, "")) if trust.cloud else ""
+    return trust.read(owned, scheme, method, path)
+
+
+def _joined(trusted: frozenset[str], owned: Mapping[str, str]) -> bool:
+    """Whether a header read as one value holds a comma: a server joined two copies."""
+    return any(
+        "," in value
+        for name, value in owned.items()
+        if name in trusted or is_credential_header(name)
     )
-    scheme = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower() or None
-    if scheme not in ("http", "https"):
-        scheme = None
-    return WebContext(platform, request_id, context, client, scheme, control_path)
 
 
-def _first_hop(forwarded_for: str) -> str:
-    return forwarded_for.split(",")[0].strip()
+# --- logs ---------------------------------------------------------------------------------
+
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(32), 127)}
+_QUERY_SAFE = "/?:@!$&'()*+,;=%[]~-._"
+
+
+def log_safe(text: str) -> str:
+    """``text`` with control characters (CR, LF, ESC...) written as ``\\xNN``."""
+    return text.translate(_CONTROL)
+
+
+def log_target(path: str, query: str) -> str:
+    """A request target for a log line: the decoded path percent-encoded again (as uvicorn
+    logs it) and the query with anything but printable ASCII percent-encoded."""
+    quoted = urllib.parse.quote(path, errors="surrogateescape")
+    if not query:
+        return quoted
+    return f"{quoted}?{urllib.parse.quote(query, safe=_QUERY_SAFE, errors='surrogateescape')}"
 
 
 def _log_access(
@@ -113,49 +219,59 @@ def _log_access(
     if access_logger.isEnabledFor(logging.INFO):
         access_logger.info(
             '%s "%s %s" %d %d %.1fms request_id=%s',
-            client or "-",
-            method,
+            log_safe(client or "-"),
+            log_safe(method),
             target,
             status,
             size,
             (time.perf_counter() - started) * 1000,
-            request_id or "-",
+            log_safe(request_id) or "-",
         )
+
+
+def lifecycle_answer(hook: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The answer to a lifecycle hook (FC's ``/initialize``, ``/pre-stop``...): an empty 200,
+    since the app's own start-up already ran when the server started."""
+    return 200, [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
 
 
 # --- WSGI ---------------------------------------------------------------------------------
 
 
 class WsgiContextMiddleware:
-    """Wraps a WSGI app: platform context into the environ, FC lifecycle calls, access log."""
+    """Wraps a WSGI app: one cloud's context into the environ, the others' headers removed,
+    FC lifecycle calls, access log.
 
-    def __init__(self, app: WSGIApp, *, access_log: bool = True) -> None:
+    ``platform`` is a cloud name (``"local"``: none); omitted, the environment decides (see
+    :func:`resolve_web_cloud`). Behind a WSGI server, a repeated header reaches the environ
+    joined with commas: a trusted header holding a comma is refused.
+    """
+
+    def __init__(
+        self, app: WSGIApp, *, access_log: bool = True, platform: str | None = None
+    ) -> None:
         self.app = app
         self.access_log = access_log
+        self.trust = WebTrust(resolve_web_cloud(platform))
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        info = read_web_context(_environ_headers(environ))
-        if info.platform is not None:
-            environ["faas_bridge.platform"] = info.platform
-            environ["faas_bridge.request_id"] = info.request_id
-            environ["faas_bridge.context"] = info.context
-            environ["faas_bridge.event"] = None
-            if info.client:
-                environ["REMOTE_ADDR"] = info.client
-            if info.scheme:
-                environ["wsgi.url_scheme"] = info.scheme
-        query = environ.get("QUERY_STRING", "")
-        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        target = f"{path}?{query}" if query else path
-        if not self.access_log:
-            log: _WsgiAccess | None = None
-        else:
+        info = self._read(environ)
+        target = log_target(
+            _wsgi_text(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")),
+            _wsgi_text(environ.get("QUERY_STRING", "")),
+        )
+        log: _WsgiAccess | None = None
+        if self.access_log:
             log = _WsgiAccess(environ, target, started, info.request_id)
             start_response = log.wrap(start_response)
-        if info.control_path in LIFECYCLE_PATHS:
-            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
-            body: Iterable[bytes] = [b""]
+        if info.refused:
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
+            body: Iterable[bytes] = [REFUSED_BODY]
+        elif info.lifecycle is not None:
+            status, headers, content = lifecycle_answer(info.lifecycle)
+            start_response(f"{status} OK", headers)
+            body = [content]
         else:
             try:
                 body = self.app(environ, start_response)
@@ -165,14 +281,40 @@ class WsgiContextMiddleware:
                 raise
         return body if log is None else _LoggedBody(body, log)
 
+    def _read(self, environ: Environ) -> WebContext:
+        """Remove other clouds' headers from the environ; read the trusted ones."""
+        trust = self.trust
+        owned: dict[str, str] = {}
+        for key in [key for key in environ if key.startswith("HTTP_X_")]:
+            if key.startswith(trust.foreign_keys):
+                del environ[key]
+            elif key.startswith(trust.owned_keys):
+                owned[key[5:].lower().replace("_", "-")] = environ[key]
+        cloud = trust.cloud
+        if cloud is None:
+            return _NOTHING
+        if _joined(cloud.TRUSTED_HEADERS, owned):
+            return _REFUSED
+        scheme_key = _environ_key(cloud.SCHEME_HEADER)
+        method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+        info = trust.read(owned, _last(environ.get(scheme_key, "")), method, path)
+        environ["faas_bridge.platform"] = info.platform
+        environ["faas_bridge.request_id"] = info.request_id
+        environ["faas_bridge.context"] = info.context
+        environ["faas_bridge.event"] = None
+        if info.client:
+            environ["REMOTE_ADDR"] = info.client
+        if info.scheme:
+            environ["wsgi.url_scheme"] = info.scheme
+        return info
 
-def _environ_headers(environ: Environ) -> dict[str, str]:
-    """The ``X-*`` request headers of an environ, by lower-case name."""
-    headers: dict[str, str] = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_X_"):
-            headers[key[5:].lower().replace("_", "-")] = value
-    return headers
+
+def _wsgi_text(value: str) -> str:
+    """A WSGI environ string (bytes as latin-1) as the text it encodes (UTF-8 if it is)."""
+    try:
+        return value.encode("latin-1").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return value
 
 
 class _WsgiAccess:
@@ -244,32 +386,25 @@ class _LoggedBody:
 
 
 class AsgiContextMiddleware:
-    """Wraps an ASGI app: platform context into the scope, FC lifecycle calls, access log.
+    """Wraps an ASGI app: one cloud's context into the scope, the others' headers removed,
+    FC lifecycle calls, access log. ``platform`` as for :class:`WsgiContextMiddleware`.
 
     Lifespan and websocket scopes pass through unchanged.
     """
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+    def __init__(
+        self, app: ASGIApp, *, access_log: bool = True, platform: str | None = None
+    ) -> None:
         self.app = app
         self.access_log = access_log
+        self.trust = WebTrust(resolve_web_cloud(platform))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        info = read_web_context(_scope_headers(scope))
-        if info.platform is not None:
-            scope = dict(scope)
-            scope["faas_bridge.platform"] = info.platform
-            scope["faas_bridge.request_id"] = info.request_id
-            scope["faas_bridge.context"] = info.context
-            scope["faas_bridge.event"] = None
-            if info.client:
-                port = scope["client"][1] if scope.get("client") else 0
-                scope["client"] = (info.client, port)
-            if info.scheme:
-                scope["scheme"] = info.scheme
+        scope, info = self._read(scope)
         status = 0
         size = 0
         complete = False
@@ -285,10 +420,7 @@ class AsgiContextMiddleware:
 
         failed = False
         try:
-            if info.control_path in LIFECYCLE_PATHS:
-                await _answer_lifecycle(logged_send)
-            else:
-                await self.app(scope, receive, logged_send)
+            await self._dispatch(info, scope, receive, logged_send)
         except Exception:
             failed = True
             if not complete:
@@ -297,9 +429,9 @@ class AsgiContextMiddleware:
             # log here (with the request id) and keep the connection open for the next one.
             error_logger.exception(
                 "exception in the app after it answered %s %s (request id %s)",
-                scope.get("method", "-"),
-                scope.get("path", ""),
-                info.request_id or "-",
+                log_safe(scope.get("method", "-")),
+                log_target(scope.get("path", ""), ""),
+                log_safe(info.request_id) or "-",
             )
         except BaseException:
             failed = True
@@ -309,36 +441,70 @@ class AsgiContextMiddleware:
                 if failed and status in (0, 200):
                     status = 500
                 client = scope.get("client")
-                query = scope.get("query_string", b"").decode("latin-1")
                 path = scope.get("root_path", "") + scope.get("path", "")
+                query = scope.get("query_string", b"").decode("latin-1")
                 _log_access(
                     client[0] if client else None,
                     scope.get("method", "-"),
-                    f"{path}?{query}" if query else path,
+                    log_target(path, query),
                     status,
                     size,
                     started,
                     info.request_id,
                 )
 
+    def _read(self, scope: Scope) -> tuple[Scope, WebContext]:
+        """A copy of the scope without other clouds' headers, with the trusted context."""
+        trust = self.trust
+        cloud = trust.cloud
+        kept: list[tuple[bytes, bytes]] = []
+        owned: dict[str, str] = {}
+        scheme = ""
+        repeated = False
+        for raw_name, raw_value in scope.get("headers", ()):
+            if raw_name[:2] == b"x-":
+                name = raw_name.decode("latin-1").lower()
+                if trust.is_foreign(name):
+                    continue
+                if name.startswith(trust.owned):
+                    repeated = repeated or name in owned
+                    owned[name] = raw_value.decode("latin-1")
+                elif cloud is not None and name == cloud.SCHEME_HEADER:
+                    scheme = raw_value.decode("latin-1")
+            kept.append((raw_name, raw_value))
+        scope = dict(scope)
+        scope["headers"] = kept
+        if cloud is None:
+            return scope, _NOTHING
+        if repeated:
+            return scope, _REFUSED
+        info = trust.read(owned, _last(scheme), scope.get("method", ""), scope.get("path", ""))
+        scope["faas_bridge.platform"] = info.platform
+        scope["faas_bridge.request_id"] = info.request_id
+        scope["faas_bridge.context"] = info.context
+        scope["faas_bridge.event"] = None
+        if info.client:
+            port = scope["client"][1] if scope.get("client") else 0
+            scope["client"] = (info.client, port)
+        if info.scheme:
+            scope["scheme"] = info.scheme
+        return scope, info
 
-def _scope_headers(scope: Scope) -> dict[str, str]:
-    """The ``x-*`` request headers of a scope, by (already lower-case) name."""
-    headers: dict[str, str] = {}
-    for name, value in scope.get("headers", ()):
-        if name[:2] == b"x-":
-            key = name.decode("latin-1").lower()
-            if key not in headers:
-                headers[key] = value.decode("latin-1")
-    return headers
+    async def _dispatch(self, info: WebContext, scope: Scope, receive: Receive, send: Send) -> None:
+        if info.refused:
+            await _answer(send, 400, [("Content-Type", "application/json")], REFUSED_BODY)
+        elif info.lifecycle is not None:
+            await _answer(send, *lifecycle_answer(info.lifecycle))
+        else:
+            await self.app(scope, receive, send)
 
 
-async def _answer_lifecycle(send: Send) -> None:
+async def _answer(send: Send, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"text/plain"), (b"content-length", b"0")],
+            "status": status,
+            "headers": [(name.lower().encode(), value.encode()) for name, value in headers],
         }
     )
-    await send({"type": "http.response.body", "body": b""})
+    await send({"type": "http.response.body", "body": body})

@@ -38,7 +38,9 @@ def test_the_start_file_is_executable_lf_and_starts_serve(
     assert interpreter.startswith("/var/")
     assert f"PYTHON={interpreter}\n" in text
     (command,) = [line for line in text.splitlines() if line.startswith("exec ")]
-    assert command.startswith('exec "$PYTHON" -m faas_bridge serve index:app --host 0.0.0.0')
+    assert command.startswith(
+        f'exec "$PYTHON" -m faas_bridge serve index:app --platform {platform} --host 0.0.0.0'
+    )
     if platform == "alibaba":
         assert "--port" not in command  # FC_SERVER_PORT / FC_CUSTOM_LISTEN_PORT, else 9000
     else:
@@ -55,7 +57,7 @@ def test_known_interpreter_paths() -> None:
 
 def test_targets_are_quoted_for_the_shell() -> None:
     script = bootstrap_script("my app.py:app", "tencent")
-    assert "serve 'my app.py:app' --host" in script
+    assert "serve 'my app.py:app' --platform tencent --host" in script
     with pytest.raises(ValueError, match="target"):
         bootstrap_script("index:app\nrm -rf /", "tencent")
 
@@ -85,7 +87,8 @@ def test_the_start_file_runs_serve_with_the_runtime_python(tmp_path: Path) -> No
         [str(path)], capture_output=True, text=True, check=False, env={**os.environ}
     )
     assert result.returncode == 0, result.stderr
-    assert "0.0.0.0:9000" in result.stdout
+    assert "--platform CLOUD" in result.stdout
+    assert "port 9000" in result.stdout
 
 
 def test_cli_writes_and_explains(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,7 +131,7 @@ def test_cli_rejects_an_unknown_platform(capsys: pytest.CaptureFixture[str]) -> 
 def test_serve_without_the_extra_prints_an_install_hint(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("gunicorn", "gunicorn.app", "gunicorn.app.base"):
+    for name in ("a2wsgi",):
         monkeypatch.setitem(sys.modules, name, None)
     code = main(["serve", "examples/flask_app/app.py:app", "--port", "9"])
     assert code == EXIT_MISSING_EXTRA

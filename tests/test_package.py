@@ -266,8 +266,8 @@ def test_web_mode_ships_the_start_file_executable_and_the_servers(tmp_path: Path
         modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
         start = archive.read("scf_bootstrap").decode()
     assert modes["scf_bootstrap"] == 0o755
-    assert "-m faas_bridge serve app:app --host 0.0.0.0 --port 9000" in start
-    assert "gunicorn/__init__.py" in modes
+    assert "-m faas_bridge serve app:app --platform tencent --host 0.0.0.0 --port 9000" in start
+    assert "a2wsgi/__init__.py" in modes
     assert "uvicorn/__init__.py" in modes
     assert not [name for name in modes if name.startswith("bin/")]
 

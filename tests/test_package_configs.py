@@ -185,7 +185,7 @@ def test_web_mode_configs_keep_the_start_file_executable(
     (project / "requirements.txt").write_text("")
     output = tmp_path / "dist" / "shop.zip"
     args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
-    # web mode installs the serve extra (uvicorn, gunicorn) with pip
+    # web mode installs the serve extra (uvicorn, a2wsgi) with pip
     assert main(["package", *args, "--mode", "web", "--configs"]) == 0
     capsys.readouterr()
     start = output.parent / "shop" / "scf_bootstrap"

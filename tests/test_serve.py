@@ -229,73 +229,7 @@ def test_sse_starlette_streams_event_by_event(client: httpx.Client) -> None:
     assert_streams_unbuffered(client, "/gated-sse")
 
 
-# --- platform context ---------------------------------------------------------------------
-
-
-def test_tencent_headers_become_the_context(client: httpx.Client) -> None:
-    seen = client.get(
-        "/context",
-        headers={
-            "X-Scf-Request-Id": "scf-req-1",
-            "X-Scf-Region": "ap-guangzhou",
-            "X-Scf-Name": "web-demo",
-            "X-Scf-Memory": "128",
-            "x-scf-remote-addr": "203.0.113.9",
-            "X-Forwarded-Proto": "https",
-        },
-    ).json()
-    assert seen["faas_bridge.platform"] == "tencent_web"
-    assert seen["faas_bridge.request_id"] == "scf-req-1"
-    assert seen["faas_bridge.event"] is None
-    context = seen["faas_bridge.context"]
-    assert context["region"] == "ap-guangzhou"
-    assert context["name"] == "web-demo"
-    assert context["memory"] == "128"
-    assert seen["remote_addr"] == "203.0.113.9"
-    assert seen["scheme"] == "https"
-
-
-def test_cloudbase_context_header_is_decoded(client: httpx.Client) -> None:
-    payload = {"envId": "prod-1a2b", "wechatContext": {"openId": "o-user", "appId": "wx123"}}
-    encoded = base64.b64encode(gzip.compress(json.dumps(payload).encode())).decode()
-    seen = client.get(
-        "/context",
-        headers={
-            "X-Cloudbase-Context": encoded,
-            "x-cloudbase-request-id": "tcb-req-7",
-            "X-Forwarded-For": "198.51.100.4, 10.0.0.2",
-        },
-    ).json()
-    assert seen["faas_bridge.platform"] == "cloudbase_web"
-    assert seen["faas_bridge.request_id"] == "tcb-req-7"
-    assert seen["faas_bridge.context"] == payload
-    assert seen["remote_addr"] == "198.51.100.4"
-
-
-def test_fc_headers_become_the_context(client: httpx.Client) -> None:
-    seen = client.get(
-        "/context",
-        headers={
-            "x-fc-request-id": "1-67a46b2e-15de0407",
-            "x-fc-function-name": "web-demo",
-            "x-fc-region": "cn-hangzhou",
-            "x-fc-control-path": "/http-invoke",
-            "x-fc-client-ip": "192.0.2.33",
-        },
-    ).json()
-    assert seen["faas_bridge.platform"] == "alibaba_fc_web"
-    assert seen["faas_bridge.request_id"] == "1-67a46b2e-15de0407"
-    assert seen["faas_bridge.context"]["function_name"] == "web-demo"
-    assert seen["faas_bridge.context"]["region"] == "cn-hangzhou"
-    assert seen["remote_addr"] == "192.0.2.33"
-
-
-def test_fc_initializer_call_is_answered(client: httpx.Client) -> None:
-    response = client.post(
-        "/initialize", headers={"x-fc-control-path": "/initialize", "x-fc-request-id": "init-1"}
-    )
-    assert response.status_code == 200
-    assert response.content == b""
+# --- platform context: tests/test_web_trust.py, a server per cloud ----------------------------
 
 
 # --- logs and shutdown (a fresh server each: it is stopped) -------------------------------
@@ -314,7 +248,7 @@ SECRETS = {
 def test_logs_have_request_ids_and_no_credentials_and_sigterm_stops(
     framework: str, tmp_path: Path
 ) -> None:
-    server = Server(TARGETS[framework], tmp_path / "server.log")
+    server = Server(TARGETS[framework], tmp_path / "server.log", args=["--platform", "tencent"])
     try:
         cloudbase_context = base64.b64encode(
             gzip.compress(json.dumps({"envId": "env-1", "secret": "tcbcontext0007"}).encode())
@@ -334,7 +268,7 @@ def test_logs_have_request_ids_and_no_credentials_and_sigterm_stops(
     finally:
         server.kill()
     log = server.log()
-    # uvicorn re-raises the SIGTERM it handled once shut down; gunicorn exits 0
+    # uvicorn re-raises the SIGTERM it handled once shut down
     assert code in (0, -signal.SIGTERM), log
     for number, path in enumerate(["/hello", "/context", "/boom", "/missing"]):
         assert f'"GET {path}"' in log
@@ -370,16 +304,49 @@ def test_sigterm_with_a_stream_open_stops_within_the_graceful_timeout(
         assert "lifespan: shutdown complete" in server.log()
 
 
-def test_several_asgi_workers_each_load_the_target(tmp_path: Path) -> None:
-    server = Server(TARGETS["fastapi"], tmp_path / "log", args=["--workers", "2"])
+@pytest.mark.parametrize("framework", ["flask", "fastapi"])
+def test_several_workers_each_load_the_target(framework: str, tmp_path: Path) -> None:
+    args = ["--workers", "2", "--platform", "alibaba"]
+    server = Server(TARGETS[framework], tmp_path / "log", args=args)
     try:
         with httpx.Client(base_url=server.url, timeout=10) as http:
-            seen = http.get("/context", headers={"X-Scf-Request-Id": "w-1"}).json()
+            headers = {"x-fc-request-id": "w-1", "X-Scf-Request-Id": "forged"}
+            seen = http.get("/context", headers=headers).json()
+            initialize = http.post("/hello", headers={"x-fc-control-path": "/initialize"})
+        assert seen["faas_bridge.platform"] == "alibaba_fc_web"
         assert seen["faas_bridge.request_id"] == "w-1"
+        assert initialize.status_code == 200  # answered in each worker, not by the app
         assert server.terminate() in (0, -signal.SIGTERM)
     finally:
         server.kill()
-    assert server.log().count("lifespan: startup complete") == 2
+    if framework == "fastapi":
+        assert server.log().count("lifespan: startup complete") == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "host"),
+    [
+        ([], {}, "127.0.0.1"),
+        (["--platform", "cloudbase"], {}, "0.0.0.0"),
+        ([], {"FC_FUNCTION_NAME": "f", "FC_REGION": "cn-hangzhou"}, "0.0.0.0"),
+        (["--platform", "local"], {"TENCENTCLOUD_RUNENV": "SCF"}, "127.0.0.1"),
+        (["--platform", "tencent", "--host", "::1"], {}, "::1"),
+    ],
+)
+def test_the_address_is_loopback_unless_on_a_cloud(
+    args: list[str], environ: dict[str, str], host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faas_bridge.serve
+    from faas_bridge.cli import main
+
+    for name in ("TENCENTCLOUD_RUNENV", "FC_FUNCTION_NAME", "FC_REGION", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    bound: list[str] = []
+    monkeypatch.setattr(faas_bridge.serve, "_run_uvicorn", lambda app, host, *_: bound.append(host))
+    assert main(["serve", TARGETS["flask"], *args]) == 0
+    assert bound == [host]
 
 
 # --- the examples: a make_handler handler as TARGET, the port from $PORT, SSE routes -----

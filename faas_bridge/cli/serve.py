@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import EXIT_BAD_TARGET, EXIT_MISSING_EXTRA, EXIT_USAGE, CliError
+from . import EXIT_BAD_TARGET, EXIT_MISSING_EXTRA, EXIT_USAGE, CliError, cloud_name
 from ._target import add_factory_argument
 
 DESCRIPTION = """\
 Run the app the way Tencent SCF / CloudBase HTTP functions and Alibaba FC custom runtimes
-expect: an HTTP server on 0.0.0.0:9000 (uvicorn for ASGI apps, gunicorn for WSGI apps) with
-streaming responses (SSE) passed through as they are produced. TARGET is module:attr or
-file.py:attr naming the app, or the make_handler() handler wrapping it (index:main_handler).
+expect: an HTTP server on port 9000 (uvicorn; WSGI apps through a2wsgi) with streaming
+responses (SSE) passed through as they are produced. TARGET is module:attr or file.py:attr
+naming the app, or the make_handler() handler wrapping it (index:main_handler).
+The platform's proxy headers (request id, context, client address) are trusted only from the
+cloud given by --platform, else the one the environment's variables name; on a local run
+none are, and the server binds 127.0.0.1 (on a cloud 0.0.0.0, which the clouds need).
 The port comes from --port, else $PORT, $FC_SERVER_PORT, $FC_CUSTOM_LISTEN_PORT, else 9000.
 Needs the serve extra: pip install "faas-bridge[serve]"."""
 
@@ -26,7 +29,20 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("target", metavar="TARGET", help="module:attr or file.py:attr")
     add_factory_argument(parser)
-    parser.add_argument("--host", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
+    parser.add_argument(
+        "--platform",
+        "--cloud",
+        type=_cloud_or_local,
+        default=None,
+        metavar="CLOUD",
+        help="the cloud whose proxy headers to trust: tencent, cloudbase, alibaba, or local"
+        " for none (default: detected from the environment)",
+    )
+    parser.add_argument(
+        "--host",
+        default=None,
+        help="address to bind (default 0.0.0.0 on a cloud, 127.0.0.1 on a local run)",
+    )
     parser.add_argument("--port", type=int, default=None, help="port (default: see above)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     parser.add_argument(
@@ -43,6 +59,13 @@ def register(subparsers: Any) -> None:
         "--no-access-log", action="store_true", help="do not log one line per request"
     )
     parser.set_defaults(run=run)
+
+
+def _cloud_or_local(value: str) -> str:
+    from ..names import normalise
+    from ..web import LOCAL
+
+    return LOCAL if normalise(value) == LOCAL else cloud_name(value)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
             graceful_timeout=args.graceful_timeout,
             access_log=not args.no_access_log,
             target=args.target,
+            platform=args.platform,
         )
     except MissingServerError as exc:
         raise CliError(str(exc), EXIT_MISSING_EXTRA) from exc

@@ -10,6 +10,7 @@ and never name a cloud themselves. Nothing on the event path imports this packag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..names import normalise, unknown_name
@@ -17,7 +18,6 @@ from . import alibaba, cloudbase, tencent
 from ._common import PYTHON_VERSIONS, RuntimeName, WebRuntime
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from typing import Protocol
 
     class Cloud(Protocol):
@@ -41,8 +41,21 @@ if TYPE_CHECKING:
         DEPLOY_COMMAND: str
         DEPLOYS_FOLDER: bool
 
-        def read_web_headers(self, headers: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
-            """``(request id, context)`` when a web-mode request carries this cloud's headers."""
+        # web mode: what the proxy owns (see "web mode" at the end of each module)
+        OWNED_HEADER_PREFIXES: tuple[str, ...]  # header families only this proxy sets
+        TRUSTED_HEADERS: frozenset[str]  # the owned headers faas_bridge reads, one value each
+        CLIENT_ADDRESS_HEADER: str
+        SCHEME_HEADER: str
+        WEB_BODY_LIMIT: int
+
+        def runs_here(self, environ: Mapping[str, str]) -> bool:
+            """Whether the process runs on this cloud, from its built-in variables."""
+
+        def read_web_headers(self, headers: Mapping[str, str]) -> tuple[str, dict[str, Any] | None]:
+            """``(request id, context)`` from this proxy's headers; context None: unreadable."""
+
+        def lifecycle_call(self, headers: Mapping[str, str], method: str, path: str) -> str | None:
+            """The lifecycle hook a web-mode request is, or None for an invocation."""
 
         def web_steps(self, python: str) -> str: ...
 
@@ -60,8 +73,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CLOUDS",
     "PYTHON_VERSIONS",
+    "WEB_DETECTION_ORDER",
     "RuntimeName",
     "WebRuntime",
+    "detect_web_cloud",
     "event_runtime",
     "get_cloud",
     "is_credential_header",
@@ -129,3 +144,18 @@ def is_credential_header(name: str) -> bool:
     """Whether a header (any case) carries credentials a cloud's proxy injected."""
     name = name.lower()
     return name in CREDENTIAL_HEADERS or name.startswith(CREDENTIAL_PREFIXES)
+
+
+# --- web mode -------------------------------------------------------------------------------
+
+# Most specific first: CloudBase functions are SCF functions with more variables.
+WEB_DETECTION_ORDER: tuple[str, ...] = ("alibaba", "cloudbase", "tencent")
+
+
+def detect_web_cloud(environ: Mapping[str, str]) -> str | None:
+    """The cloud a web-mode server runs on, from the variables each cloud's runtime sets
+    (see ``runs_here`` in each module); None when none matches (a local run)."""
+    for name in WEB_DETECTION_ORDER:
+        if CLOUDS[name].runs_here(environ):
+            return name
+    return None

@@ -29,7 +29,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._common import HTTP_METHODS, PORT, RuntimeName, WebRuntime, comment, mib, prefixed, to_yaml
+from ._common import (
+    HTTP_METHODS,
+    MB,
+    PORT,
+    RuntimeName,
+    WebRuntime,
+    comment,
+    mib,
+    prefixed,
+    to_yaml,
+)
 
 NAME = "alibaba"
 TITLE = "Alibaba FC"
@@ -169,14 +179,6 @@ def deploy_config(
     )
 
 
-def read_web_headers(headers: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
-    """``(request id, context)`` from a web-mode request's headers (lower-case names), or
-    None when they are not this cloud's: the ``x-fc-*`` headers with the prefix dropped."""
-    if REQUEST_ID_HEADER not in headers and CONTROL_PATH_HEADER not in headers:
-        return None
-    return headers.get(REQUEST_ID_HEADER, ""), prefixed(headers, CONTEXT_HEADER_PREFIX)
-
-
 def config_warnings(mode: str) -> list[str]:
     """What the written deploy config holds that no source confirms."""
     return []
@@ -185,3 +187,50 @@ def config_warnings(mode: str) -> list[str]:
 def config_todo(options: dict[str, Any]) -> list[str]:
     """What the user must still fill in before deploying."""
     return []
+
+
+# --- web mode: what the proxy owns, and how faas_bridge trusts it -----------------------------
+# Custom runtimes / web functions (FC 3.0): requests "do not support custom fields starting
+# with x-fc-" (https://help.aliyun.com/document_detail/191345.html; en:
+# https://www.alibabacloud.com/help/en/functioncompute/web-functions), and FC adds its own
+# x-fc-* headers, request id and credentials among them, x-fc-control-path naming the call
+# (https://www.alibabacloud.com/help/en/functioncompute/fc/context-and-log-format-1). Whether
+# a client's x-fc-* header is refused or replaced is not documented, so a repeated one is
+# refused. x-fc-client-ip is undocumented but set by FC's own runtimes (empty in a recorded
+# dump behind API Gateway: then the client address stays unknown). FC_FUNCTION_NAME and
+# FC_REGION are built-in variables under the reserved FC_ prefix
+# (https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables). Lifecycle
+# hooks arrive as POST /initialize and GET /pre-stop (https://www.alibabacloud.com/help/en/
+# functioncompute/fc/lifecycle-hooks-for-function-instances-in-a-custom-runtime); only
+# /initialize is a documented x-fc-control-path value, so both the header and the path count.
+# Unverified: that X-Forwarded-Proto is FC's (a recorded dump shows it appended: "http,http").
+
+OWNED_HEADER_PREFIXES: tuple[str, ...] = (CONTEXT_HEADER_PREFIX,)
+TRUSTED_HEADERS: frozenset[str] = frozenset(
+    {REQUEST_ID_HEADER, CLIENT_ADDRESS_HEADER, CONTROL_PATH_HEADER}
+)
+SCHEME_HEADER = "x-forwarded-proto"
+WEB_BODY_LIMIT = 32 * MB  # synchronous invocations
+
+
+def runs_here(environ: Mapping[str, str]) -> bool:
+    """Whether the process runs in an FC function, from its built-in variables."""
+    return bool(environ.get("FC_FUNCTION_NAME")) and bool(environ.get("FC_REGION"))
+
+
+def read_web_headers(headers: Mapping[str, str]) -> tuple[str, dict[str, Any] | None]:
+    """``(request id, context)`` from the proxy's headers (lower-case names, this cloud's
+    only): the ``x-fc-*`` headers with the prefix dropped."""
+    return headers.get(REQUEST_ID_HEADER, ""), prefixed(headers, CONTEXT_HEADER_PREFIX)
+
+
+def lifecycle_call(headers: Mapping[str, str], method: str, path: str) -> str | None:
+    """The lifecycle hook a request is (``/initialize``, ``/pre-stop``...), or None for an
+    invocation: FC's control-path header says so, or, as FC's own request, the hook's path
+    with no control path at all."""
+    control = headers.get(CONTROL_PATH_HEADER)
+    if control in LIFECYCLE_PATHS:
+        return control
+    if control is None and headers.get(REQUEST_ID_HEADER) and path in LIFECYCLE_PATHS:
+        return path
+    return None

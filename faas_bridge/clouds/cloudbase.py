@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import json
+import re
 import zlib
 from collections.abc import Mapping
 from typing import Any
@@ -136,44 +136,6 @@ def deploy_config(
     )
 
 
-def decode_context(value: str) -> dict[str, Any] | None:
-    """``X-Cloudbase-Context`` (base64 of gzip of JSON) as a dict; None when unreadable.
-
-    Plain base64 JSON and plain JSON are accepted too, in case the platform drops a layer.
-    """
-    raw: bytes = value.strip().encode("latin-1", "replace")
-    if not raw.startswith(b"{"):
-        try:
-            altchars = b"-_" if b"-" in raw or b"_" in raw else None
-            raw = base64.b64decode(raw + b"=" * (-len(raw) % 4), altchars=altchars)
-        except (binascii.Error, ValueError):
-            return None
-        if raw.startswith(b"\x1f\x8b"):
-            try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError, zlib.error):
-                return None
-    try:
-        decoded = json.loads(raw)
-    except ValueError:
-        return None
-    return decoded if isinstance(decoded, dict) else None
-
-
-def read_web_headers(headers: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
-    """``(request id, context)`` from a web-mode request's headers (lower-case names), or
-    None when they are not this cloud's: ``X-Cloudbase-Context`` decoded, else the
-    ``X-Cloudbase-*`` headers with the prefix dropped."""
-    if CONTEXT_HEADER not in headers and REQUEST_ID_HEADER not in headers:
-        return None
-    request_id = headers.get(REQUEST_ID_HEADER) or headers.get(tencent.REQUEST_ID_HEADER, "")
-    encoded = headers.get(CONTEXT_HEADER)
-    context = decode_context(encoded) if encoded else None
-    if context is None:
-        context = prefixed(headers, CONTEXT_HEADER_PREFIX)
-    return request_id, context
-
-
 def config_warnings(mode: str) -> list[str]:
     """What the written deploy config holds that no source confirms."""
     if mode == "web":
@@ -189,3 +151,110 @@ def config_todo(options: dict[str, Any]) -> list[str]:
     if (options.get("env_id") or "your-env-id") == "your-env-id":
         return ["set envId in cloudbaserc.json (or pass --env-id) before deploying"]
     return []
+
+
+# --- web mode: what the proxy owns, and how faas_bridge trusts it -----------------------------
+# CloudBase functions are SCF functions whose SCF namespace is the CloudBase environment: the
+# official @cloudbase/node-sdk reads TCB_ENV || SCF_NAMESPACE and checks TENCENTCLOUD_RUNENV
+# === "SCF" (https://github.com/TencentCloudBase/node-sdk, src/utils/utils.ts, src/cloudbase.ts
+# reads TCB_CONTEXT_KEYS, WX_CONTEXT_KEYS and TCB_* variables). No single variable says
+# "CloudBase" in HTTP functions (unverified which TCB_* variables they get), so detection is
+# SCF plus any TCB_* / WX_CONTEXT_KEYS variable, and the start file passes --platform instead.
+# The HTTP access service adds x-cloudbase-request-id and, on routes with identity checks,
+# X-Cloudbase-Context, and x-wx-* for WeChat callers (public apps that read them; no
+# CloudBase page found); SCF's proxy adds its X-Scf-* headers too. No CloudBase document says
+# whether a client's own x-cloudbase-* or x-wx-* header is dropped: unverifiable without an
+# account (see SECURITY.md).
+
+CLIENT_ADDRESS_HEADER = tencent.CLIENT_ADDRESS_HEADER
+OWNED_HEADER_PREFIXES: tuple[str, ...] = (
+    CONTEXT_HEADER_PREFIX,
+    "x-wx-",
+    *tencent.OWNED_HEADER_PREFIXES,
+)
+TRUSTED_HEADERS: frozenset[str] = frozenset(
+    {REQUEST_ID_HEADER, CONTEXT_HEADER, tencent.REQUEST_ID_HEADER, CLIENT_ADDRESS_HEADER}
+)
+SCHEME_HEADER = tencent.SCHEME_HEADER
+WEB_BODY_LIMIT = tencent.WEB_BODY_LIMIT
+# Bounds of X-Cloudbase-Context: real ones are about 1 KB of JSON a few levels deep.
+CONTEXT_MAX_HEADER = 16 * 1024  # characters of the header
+CONTEXT_MAX_BYTES = 64 * 1024  # bytes of JSON once decoded (and un-gzipped)
+CONTEXT_MAX_DEPTH = 16  # nesting of JSON objects and arrays
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_NESTING = re.compile(rb"[][{}]")
+
+
+def runs_here(environ: Mapping[str, str]) -> bool:
+    """Whether the process runs in a CloudBase function: SCF with CloudBase's variables."""
+    return tencent.runs_here(environ) and any(
+        name.startswith("TCB_") or name == "WX_CONTEXT_KEYS" for name in environ
+    )
+
+
+def decode_context(value: str) -> dict[str, Any] | None:
+    """``X-Cloudbase-Context`` (base64 of gzip of JSON) as a dict; None when unreadable or
+    beyond the bounds above (:data:`CONTEXT_MAX_HEADER`, :data:`CONTEXT_MAX_BYTES`,
+    :data:`CONTEXT_MAX_DEPTH`). Never raises.
+
+    Plain base64 JSON and plain JSON are accepted too, in case the platform drops a layer.
+    """
+    if len(value) > CONTEXT_MAX_HEADER:
+        return None
+    encoded = value.strip().encode("latin-1", "replace")
+    raw = encoded if encoded.startswith(b"{") else _unwrap(encoded)
+    if raw is None or len(raw) > CONTEXT_MAX_BYTES or _depth(raw) > CONTEXT_MAX_DEPTH:
+        return None
+    try:
+        decoded = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def _unwrap(raw: bytes) -> bytes | None:
+    """base64, then gzip when it is gzip; None when either fails or the JSON is too big."""
+    try:
+        altchars = b"-_" if b"-" in raw or b"_" in raw else None
+        raw = base64.b64decode(raw + b"=" * (-len(raw) % 4), altchars=altchars)
+    except (binascii.Error, ValueError):
+        return None
+    if not raw.startswith(b"\x1f\x8b"):
+        return raw
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip framing
+    try:
+        text = inflater.decompress(raw, CONTEXT_MAX_BYTES + 1)
+    except zlib.error:
+        return None
+    if len(text) > CONTEXT_MAX_BYTES or not inflater.eof:
+        return None  # too big, or truncated
+    return text
+
+
+def _depth(raw: bytes) -> int:
+    """How deeply JSON objects and arrays nest in ``raw`` (strings skipped)."""
+    depth = deepest = 0
+    for bracket in _JSON_NESTING.findall(_JSON_STRING.sub(b"", raw)):
+        if bracket in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def read_web_headers(headers: Mapping[str, str]) -> tuple[str, dict[str, Any] | None]:
+    """``(request id, context)`` from the proxy's headers (lower-case names, this cloud's
+    only): ``X-Cloudbase-Context`` decoded (None when it cannot be), else the
+    ``X-Cloudbase-*`` headers with the prefix dropped."""
+    request_id = headers.get(REQUEST_ID_HEADER) or headers.get(tencent.REQUEST_ID_HEADER, "")
+    encoded = headers.get(CONTEXT_HEADER)
+    if encoded:
+        return request_id, decode_context(encoded)
+    return request_id, prefixed(headers, CONTEXT_HEADER_PREFIX)
+
+
+def lifecycle_call(headers: Mapping[str, str], method: str, path: str) -> str | None:
+    """CloudBase sends no lifecycle calls to HTTP functions."""
+    return None

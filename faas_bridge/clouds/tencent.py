@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._common import PORT, RuntimeName, WebRuntime, comment, mib, prefixed, to_yaml
+from ._common import MB, PORT, RuntimeName, WebRuntime, comment, mib, prefixed, to_yaml
 
 NAME = "tencent"
 TITLE = "Tencent SCF"
@@ -161,15 +161,6 @@ def deploy_config(
     )
 
 
-def read_web_headers(headers: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
-    """``(request id, context)`` from a web-mode request's headers (lower-case names), or
-    None when they are not this cloud's: the ``X-Scf-*`` headers with the prefix dropped."""
-    request_id = headers.get(REQUEST_ID_HEADER)
-    if request_id is None:
-        return None
-    return request_id, prefixed(headers, CONTEXT_HEADER_PREFIX)
-
-
 def config_warnings(mode: str) -> list[str]:
     """What the written deploy config holds that no source confirms."""
     return []
@@ -178,3 +169,37 @@ def config_warnings(mode: str) -> list[str]:
 def config_todo(options: dict[str, Any]) -> list[str]:
     """What the user must still fill in before deploying."""
     return []
+
+
+# --- web mode: what the proxy owns, and how faas_bridge trusts it -----------------------------
+# Web functions (https://cloud.tencent.com/document/product/583/56124, updated 2024-07-22): a
+# built-in Nginx proxy forwards HTTP to 0.0.0.0:9000, drops request headers outside the
+# product's spec, and fills X-Scf-* headers that "cannot be customised"; the FAQ
+# (https://cloud.tencent.com/document/product/583/56129) lists "custom fields starting with
+# X-SCF-" among those the gateway fills. Whether a client's copy is replaced or appended is not
+# documented, so a repeated one is refused. x-scf-remote-addr is the client address of
+# function URLs (https://cloud.tencent.com/document/product/583/96099). TENCENTCLOUD_RUNENV=SCF
+# is a built-in variable (https://www.tencentcloud.com/zh/document/product/583/32748) under a
+# prefix users cannot set (https://docs.cloudbase.net/cloud-function/function-configuration/env).
+# Unverified: that X-Forwarded-Proto is set by the proxy (faas_bridge reads its last value).
+
+OWNED_HEADER_PREFIXES: tuple[str, ...] = (CONTEXT_HEADER_PREFIX,)
+TRUSTED_HEADERS: frozenset[str] = frozenset({REQUEST_ID_HEADER, CLIENT_ADDRESS_HEADER})
+SCHEME_HEADER = "x-forwarded-proto"
+WEB_BODY_LIMIT = 6 * MB  # request body limit of web functions, as in event mode
+
+
+def runs_here(environ: Mapping[str, str]) -> bool:
+    """Whether the process runs in an SCF function (event or web), from its environment."""
+    return environ.get("TENCENTCLOUD_RUNENV") == "SCF"
+
+
+def read_web_headers(headers: Mapping[str, str]) -> tuple[str, dict[str, Any] | None]:
+    """``(request id, context)`` from the proxy's headers (lower-case names, this cloud's
+    only): the ``X-Scf-*`` headers with the prefix dropped."""
+    return headers.get(REQUEST_ID_HEADER, ""), prefixed(headers, CONTEXT_HEADER_PREFIX)
+
+
+def lifecycle_call(headers: Mapping[str, str], method: str, path: str) -> str | None:
+    """SCF sends no lifecycle calls to web functions."""
+    return None
