@@ -97,3 +97,21 @@ def cloud_name(value: str) -> str:
         return resolve_cloud_name(value)
     except ConfigurationError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_cloud_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--platform/--cloud CLOUD`` (required) and ``--python X.Y``: the target of the
+    commands that write for one cloud (``package``, ``bootstrap``)."""
+    from ..clouds import CLOUDS, PYTHON_VERSIONS
+
+    parser.add_argument(
+        "--platform",
+        "--cloud",
+        required=True,
+        type=cloud_name,
+        metavar="CLOUD",
+        help=f"the cloud: {', '.join(CLOUDS)}",
+    )
+    parser.add_argument(
+        "--python", default="3.10", choices=PYTHON_VERSIONS, help="runtime version (default 3.10)"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from . import EXIT_USAGE, CliError, cloud_name
+from . import EXIT_USAGE, CliError, add_cloud_arguments
 
 DESCRIPTION = """\
 Write the file a platform runs to start web mode: an executable scf_bootstrap for Tencent SCF
@@ -14,25 +14,13 @@ It starts `faas-bridge serve TARGET` on 0.0.0.0:9000 with the runtime's own inte
 
 
 def register(subparsers: Any) -> None:
-    from ..clouds import CLOUDS, PYTHON_VERSIONS
-
     parser = subparsers.add_parser(
         "bootstrap",
         help="write scf_bootstrap (Tencent, CloudBase) or FC's bootstrap for web mode",
         description=DESCRIPTION,
     )
     parser.add_argument("target", metavar="TARGET", help="module:attr of the app, e.g. index:app")
-    parser.add_argument(
-        "--platform",
-        "--cloud",
-        required=True,
-        type=cloud_name,
-        metavar="CLOUD",
-        help=f"the cloud: {', '.join(CLOUDS)}",
-    )
-    parser.add_argument(
-        "--python", default="3.10", choices=PYTHON_VERSIONS, help="runtime version (default 3.10)"
-    )
+    add_cloud_arguments(parser)
     parser.add_argument(
         "-o", "--output", default=".", metavar="DIR", help="folder to write into (default .)"
     )

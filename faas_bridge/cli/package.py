@@ -13,7 +13,7 @@ from . import (
     EXIT_MISSING_EXTRA,
     EXIT_USAGE,
     CliError,
-    cloud_name,
+    add_cloud_arguments,
 )
 
 DESCRIPTION = """\
@@ -31,8 +31,6 @@ installed for the target; 5 pip is missing."""
 
 
 def register(subparsers: Any) -> None:
-    from ..clouds import CLOUDS, PYTHON_VERSIONS
-
     parser = subparsers.add_parser(
         "package",
         help="build the deployable zip (and --configs: the deploy configs)",
@@ -40,17 +38,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("project", metavar="PROJECT_DIR", help="the folder holding the app")
-    parser.add_argument(
-        "--platform",
-        "--cloud",
-        required=True,
-        type=cloud_name,
-        metavar="CLOUD",
-        help=f"the cloud: {', '.join(CLOUDS)}",
-    )
-    parser.add_argument(
-        "--python", default="3.10", choices=PYTHON_VERSIONS, help="runtime version (default 3.10)"
-    )
+    add_cloud_arguments(parser)
     parser.add_argument(
         "--mode",
         default="event",
