@@ -489,6 +489,13 @@ def test_an_entry_that_fails_to_import_under_the_target_python_is_exit_3(
     assert "index.main_handler does not import" in line
     assert "No module named 'not_installed_anywhere'" in line
     assert not output.exists()
+    # an app that needs the cloud's environment at import can skip the run
+    code, out, err = _cli(
+        [str(project), "--platform", "tencent", "-o", str(output), "--no-check"], capsys
+    )
+    assert code == 0, err
+    assert "found in the source (not run)" in out
+    assert [n for n in _names(output) if n.endswith(".cpython-310.pyc")]
 
 
 def test_without_a_target_interpreter_it_ships_sources_and_checks_statically(

@@ -98,6 +98,12 @@ def register(subparsers: Any) -> None:
         help="the Python of the target version that compiles byte-code and runs the check"
         " (default: found in pyenv or as python3.X on PATH)",
     )
+    files.add_argument(
+        "--no-check",
+        action="store_true",
+        help="do not import the entry after building (an app that needs the cloud's"
+        " environment at import): read its source instead",
+    )
     talk = parser.add_mutually_exclusive_group()
     talk.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     talk.add_argument("-v", "--verbose", action="store_true", help="show uv's or pip's output")
@@ -160,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
             follow_symlinks=args.follow_symlinks,
             python_exe=args.python_exe,
             configs=args.configs,
+            run_check=not args.no_check,
             dry_run=args.dry_run,
             verbose=args.verbose,
             progress=progress,

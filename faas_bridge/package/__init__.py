@@ -109,6 +109,7 @@ def build_package(
     follow_symlinks: bool = False,
     python_exe: str | None = None,
     configs: bool = False,
+    run_check: bool = True,
     dry_run: bool = False,
     verbose: bool = False,
     progress: Report | None = None,
@@ -119,9 +120,11 @@ def build_package(
     ``entry`` (``module:app``) names the WSGI/ASGI app when the project has no ``index.py``
     (one is generated) and is what web mode serves. ``output_path`` (or ``output``) defaults
     to :func:`default_output`. ``configs`` checks up front that the deploy folder beside the
-    zip may be written. Raises :class:`ProjectError`, :class:`RequirementsError`,
-    :class:`ResolverMissingError`, :class:`OutputError` or ``ValueError`` (an unsupported
-    runtime or choice), whose messages are one line.
+    zip may be written. ``run_check=False`` reads the entry's source instead of importing it
+    (for an app that needs the cloud's environment at import). Raises
+    :class:`ProjectError`, :class:`RequirementsError`, :class:`ResolverMissingError`,
+    :class:`OutputError` or ``ValueError`` (an unsupported runtime or choice), whose
+    messages are one line.
     """
     report = progress or (lambda line: None)
     platform = resolve_cloud_name(platform)
@@ -193,7 +196,7 @@ def build_package(
         # listed before the check runs the app, which might write files beside its code
         entries = [(f.arcname, f.source, f.arcname in executables) for f in files_in(stage)]
         result_check, bytecode = _finish(
-            stage, platform, python, mode, target, interpreter, report, warnings
+            stage, platform, python, mode, target, interpreter, run_check, report, warnings
         )
         known = {name for name, _, _ in entries}
         entries += [
@@ -398,6 +401,7 @@ def _finish(
     mode: str,
     target: str,
     interpreter: str | None,
+    run_check: bool,
     report: Report,
     warnings: list[str],
 ) -> tuple[check.CheckResult, bool]:
@@ -413,6 +417,13 @@ def _finish(
         return check.static_check(
             stage, handler=cloud.HANDLER_NAME, target=target, mode=mode
         ), False
+    if not run_check:
+        result = check.static_check(stage, handler=cloud.HANDLER_NAME, target=target, mode=mode)
+        report(f"compiling byte-code for Python {python} ...")
+        problem = check.compile_bytecode(interpreter, stage, cloud.CODE_DIR)
+        if problem:
+            warnings.append(problem)
+        return result, True
     report(f"checking the package under {interpreter} ...")
     formats = [name for name, fmt in _formats().items() if fmt == platform]
     result = check.run_check(

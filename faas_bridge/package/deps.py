@@ -263,7 +263,7 @@ def install(
             [*command, *requirements],
             cwd=cwd,
             env=env,
-            stdout=None if verbose else subprocess.PIPE,
+            stdout=_stderr() if verbose else subprocess.PIPE,
             stderr=None if verbose else subprocess.PIPE,
             text=True,
             check=False,
@@ -277,6 +277,14 @@ def install(
             f" manylinux_{level} x86_64: {_reason(output)}"
         )
     _tidy(site)
+
+
+def _stderr() -> int | None:
+    """This process's stderr for a child's output (stdout is the summary's)."""
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def _reason(output: str) -> str:
