@@ -4,7 +4,9 @@
     python3 dev.py demo    # the example apps answering recorded events of every cloud
     python3 dev.py test    # ruff, mypy (strict) and the whole pytest suite
     python3 dev.py lint    # ruff and mypy only
-    python3 dev.py bench   # the benchmark table against the peer adapters
+    python3 dev.py bench   # the benchmark table against the peer adapters, then the
+                           # packaged examples' cold start with and without byte-code
+    python3 dev.py bench cold   # only the latter
 
 Each task creates ``.venv`` on first use. ``test``, ``lint`` and ``bench`` install the
 project into it (editable, with the extras they need) and reinstall whenever
@@ -112,7 +114,11 @@ def main(argv: list[str]) -> None:
         lint()
     elif task == "bench":
         ensure_venv("dev,bench")
+        if rest[:1] == ["cold"]:  # only the packaged apps' cold start
+            run([str(PYTHON), "benchmarks/cold_start.py", *rest[1:]])
+            return
         run([str(PYTHON), "benchmarks/run.py", *rest])
+        run([str(PYTHON), "benchmarks/cold_start.py"])
     else:
         print(__doc__)
         sys.exit(0 if task in ("help", "-h", "--help") else 2)

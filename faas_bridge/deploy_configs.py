@@ -1,15 +1,13 @@
 """Deploy configurations for a package built by ``faas-bridge package``: the cloud's own
 config (``clouds/<cloud>.py`` writes it: ``serverless.yml``, ``cloudbaserc.json``,
-``s.yaml``) beside the zip, and the unpacked folder where the cloud's tool deploys one.
+``s.yaml``) in a deploy folder beside the zip, with the unpacked package where the cloud's
+tool deploys a folder.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import stat
-import zipfile
 from pathlib import Path
 
 from .clouds import RuntimeName, event_runtime, get_cloud
@@ -45,41 +43,39 @@ def write_deploy_configs(
     region: str | None = None,
     env_id: str = "your-env-id",
     http_path: str = "/",
+    domain: str | None = None,
+    project: str | os.PathLike[str] | None = None,
 ) -> list[Path]:
-    """Write ``platform``'s deploy config beside the zip; return the paths written.
+    """Write ``platform``'s deploy config into the deploy folder beside the zip (the zip's
+    name without ``.zip``: one per cloud and mode); return the paths written.
 
-    Where the cloud's tool deploys a folder rather than the zip (``DEPLOYS_FOLDER``), the zip
-    is also unpacked into ``<name>/`` beside it (replacing a folder a previous run unpacked
-    there), with the executable bits kept.
+    The folder carries a marker file; a folder without one is never removed or replaced
+    (:class:`~faas_bridge.package.OutputError`), nor one that is, holds or lies inside
+    ``project``. Where the cloud's tool deploys a folder rather than the zip
+    (``DEPLOYS_FOLDER``), the zip is also unpacked into ``<name>/`` in it, modes kept.
     """
+    from .package import output as writing
+
     cloud = get_cloud(platform)
-    archive = Path(zip_path)
-    folder = archive.parent
+    archive = Path(zip_path).resolve()
+    folder = archive.with_suffix("")
+    if project is not None:
+        writing.check_output(Path(project).resolve(), folder, "deploy folder")
     fn_name = function_name(name or archive.stem)
-    options = {"trigger": trigger, "region": region, "env_id": env_id, "http_path": http_path}
+    options = {
+        "trigger": trigger,
+        "region": region,
+        "env_id": env_id,
+        "http_path": http_path,
+        "domain": domain,
+    }
     text = cloud.deploy_config(
-        name=fn_name, archive=archive.name, python=python, mode=mode, options=options
+        name=fn_name, archive=f"../{archive.name}", python=python, mode=mode, options=options
     )
+    writing.prepare_folder(folder)
     written: list[Path] = []
     if cloud.DEPLOYS_FOLDER:
-        written.append(_unpack(archive, folder / fn_name))
+        written.append(writing.unpack(archive, folder / fn_name))
     config = folder / cloud.CONFIG_FILE
     config.write_text(text, encoding="utf-8")
     return [config, *written]
-
-
-def _unpack(archive: Path, folder: Path) -> Path:
-    """Extract ``archive`` into ``folder`` with the zip's Unix modes."""
-    if folder.exists():
-        if not (folder / "faas_bridge" / "__init__.py").is_file():
-            raise FileExistsError(
-                f"{folder} exists and is not a package unpacked by faas-bridge: move it away"
-            )
-        shutil.rmtree(folder)
-    with zipfile.ZipFile(archive) as source:
-        for info in source.infolist():
-            path = source.extract(info, folder)
-            mode = (info.external_attr >> 16) & 0o777
-            if mode & stat.S_IXUSR:
-                os.chmod(path, mode)
-    return folder

@@ -22,8 +22,16 @@ from faas_bridge.cli import EXIT_MISSING_EXTRA, EXIT_USAGE, main
 BASH = shutil.which("bash")
 
 
-@pytest.mark.parametrize("python", PYTHON_VERSIONS)
-@pytest.mark.parametrize("platform", ["tencent", "cloudbase", "alibaba"])
+# every web runtime the clouds offer (CloudBase has no 3.12, FC's custom images no 3.9)
+WEB = [
+    (platform, python)
+    for platform in ("tencent", "cloudbase", "alibaba")
+    for python in PYTHON_VERSIONS
+    if (platform, python) not in {("cloudbase", "3.12"), ("alibaba", "3.9")}
+]
+
+
+@pytest.mark.parametrize(("platform", "python"), WEB)
 def test_the_start_file_is_executable_lf_and_starts_serve(
     platform: str, python: str, tmp_path: Path
 ) -> None:
@@ -35,7 +43,7 @@ def test_the_start_file_is_executable_lf_and_starts_serve(
     assert raw.startswith(b"#!/bin/bash\n")
     text = raw.decode()
     interpreter = runtime_for(platform, python).interpreter
-    assert interpreter.startswith("/var/")
+    assert interpreter.startswith(("/var/", "/usr/bin/"))
     assert f"PYTHON={interpreter}\n" in text
     (command,) = [line for line in text.splitlines() if line.startswith("exec ")]
     assert command.startswith(
@@ -53,6 +61,16 @@ def test_known_interpreter_paths() -> None:
     assert runtime_for("alibaba", "3.10").interpreter == "/var/fc/lang/python3.10/bin/python3"
     assert runtime_for("alibaba", "3.10").runtime_name == "custom.debian10"
     assert not runtime_for("tencent", "3.12").verified
+    # FC's custom runtimes per OS image: 3.11 is Debian 12's system Python
+    assert runtime_for("alibaba", "3.11").interpreter == "/usr/bin/python3"
+    assert runtime_for("alibaba", "3.11").runtime_name == "custom.debian12"
+    assert runtime_for("alibaba", "3.12").runtime_name == "custom.debian11"
+
+
+@pytest.mark.parametrize(("platform", "python"), [("cloudbase", "3.12"), ("alibaba", "3.9")])
+def test_a_web_runtime_the_cloud_does_not_offer_is_refused(platform: str, python: str) -> None:
+    with pytest.raises(ValueError, match=f"no web runtime for Python {python}"):
+        runtime_for(platform, python)
 
 
 def test_targets_are_quoted_for_the_shell() -> None:

@@ -1,140 +1,26 @@
-"""`faas-bridge package`: the zip runs on its own, with nothing but itself and the stdlib."""
+"""`faas-bridge package`: what goes in, what stays out, and never losing a user's file.
+
+Real builds of the examples for another Python live in test_package_targets.py; these use
+small projects whose requirements need no download unless a test says so.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
-import platform as host
+import os
 import stat
 import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from faas_bridge.cli import EXIT_BAD_EVENT, EXIT_BAD_TARGET, EXIT_USAGE, main
-from faas_bridge.package import PackageResult, build_package, read_requirements
-from faas_bridge.testing import build_context, build_event, parse_response
+from faas_bridge.cli import EXIT_BAD_EVENT, EXIT_BAD_TARGET, EXIT_MISSING_EXTRA, EXIT_USAGE, main
+from faas_bridge.package import build_package, deps, select_files
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-LOCAL_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-ON_LINUX_X86_64 = sys.platform == "linux" and host.machine() in ("x86_64", "AMD64")
-EXAMPLE_APPS = [
-    "flask_app",
-    pytest.param(
-        "fastapi_app",
-        marks=pytest.mark.skipif(
-            not (EXAMPLES / "fastapi_app" / "index.py").exists(),
-            reason="examples/fastapi_app is not there yet",
-        ),
-    ),
-]
-HANDLER_NAMES = {
-    "tencent_apigw": "main_handler",
-    "tencent_url": "main_handler",
-    "cloudbase": "main",
-    "alibaba_fc": "handler",
-}
-
-# Runs in `python -I -S`: no site-packages, no PYTHONPATH, no current directory; only the
-# unzipped package (argv[1]) and the standard library can be imported.
-RUNNER = r"""
-import json, os, sys, types
-sys.path.insert(0, sys.argv[1])
-import index
-
-calls = json.load(sys.stdin)
-responses = []
-for call in calls:
-    event, context = call["event"], call["context"]
-    if call["platform"] == "alibaba_fc":
-        event = event.encode()  # FC's runtime hands the handler bytes
-        context = types.SimpleNamespace(
-            request_id=context["request_id"],
-            function=types.SimpleNamespace(**context["function"]),
-            credentials=types.SimpleNamespace(**context["credentials"]),
-            region=context["region"],
-            account_id=context["account_id"],
-        )
-    responses.append(getattr(index, call["handler"])(event, context))
-files = sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())})
-print(json.dumps({"responses": responses, "files": files}), flush=True)
-# anyio's worker threads (FastAPI's sync endpoints) are not daemons and the shared loop is
-# still open, so a normal exit would wait for them: the platforms freeze or kill instances
-# rather than exit, and this test is about the package, so leave at once.
-os._exit(0)
-"""
-
-
-def _context(platform: str) -> Any:
-    context = build_context(platform, request_id="req-1")
-    if platform != "alibaba_fc":
-        return context
-    return {
-        "request_id": context.request_id,
-        "function": vars(context.function),
-        "credentials": vars(context.credentials),
-        "region": context.region,
-        "account_id": context.account_id,
-    }
-
-
-def _call(platform: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-    event = build_event(platform, method, path, **kwargs)
-    if isinstance(event, bytes):
-        event = event.decode()
-    return {
-        "platform": platform,
-        "handler": HANDLER_NAMES[platform],
-        "event": event,
-        "context": _context(platform),
-    }
-
-
-def _run_isolated(folder: Path, calls: list[dict[str, Any]]) -> dict[str, Any]:
-    completed = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", RUNNER, str(folder)],
-        input=json.dumps(calls),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    result: dict[str, Any] = json.loads(completed.stdout.splitlines()[-1])
-    return result
-
-
-def _unzip(archive: Path, folder: Path) -> Path:
-    with zipfile.ZipFile(archive) as source:
-        source.extractall(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def packaged(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Callable[[str], tuple[PackageResult, Path]]:
-    """Each example packaged once per session for the local Python, and unzipped."""
-    built: dict[str, tuple[PackageResult, Path]] = {}
-
-    def get(example: str) -> tuple[PackageResult, Path]:
-        if example not in built:
-            out = tmp_path_factory.mktemp(f"package-{example}")
-            result = build_package(
-                EXAMPLES / example,
-                platform="tencent",
-                python=LOCAL_PYTHON,
-                output=out / f"{example}.zip",
-            )
-            built[example] = (result, _unzip(result.path, out / "unzipped"))
-        return built[example]
-
-    return get
 
 
 def _tiny_project(folder: Path, requirements: str | None = "") -> Path:
@@ -142,8 +28,7 @@ def _tiny_project(folder: Path, requirements: str | None = "") -> Path:
     (folder / "app.py").write_text(
         "def app(environ, start_response):\n"
         "    body = b'hello from ' + environ['PATH_INFO'].encode('latin-1')\n"
-        "    start_response('200 OK', [('Content-Type', 'text/plain; charset=utf-8'),\n"
-        "                              ('Set-Cookie', 'a=1'), ('Set-Cookie', 'b=2')])\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain; charset=utf-8')])\n"
         "    return [body]\n",
         encoding="utf-8",
     )
@@ -152,115 +37,389 @@ def _tiny_project(folder: Path, requirements: str | None = "") -> Path:
     return folder
 
 
-# --- the examples, packaged and run in a bare interpreter ------------------------------------
+def _write(root: Path, *names: str, text: str = "x") -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
 
-@pytest.mark.skipif(not ON_LINUX_X86_64, reason="the wheels are for Linux x86_64")
-@pytest.mark.parametrize("example", EXAMPLE_APPS)
-def test_the_packaged_example_answers_every_platform_with_only_the_zip_and_the_stdlib(
-    example: str, packaged: Callable[[str], tuple[PackageResult, Path]]
+def _names(archive: Path) -> set[str]:
+    with zipfile.ZipFile(archive) as source:
+        return set(source.namelist())
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["package", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _one_error_line(err: str) -> str:
+    errors = [line for line in err.splitlines() if line.startswith("faas-bridge: error: ")]
+    assert len(errors) == 1, err
+    assert "Traceback" not in err
+    return errors[0]
+
+
+# --- never lose or overwrite what package did not make --------------------------------------
+
+
+def test_a_project_holding_faas_bridge_survives_output_beside_it_with_configs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result, folder = packaged(example)
-    platforms = list(HANDLER_NAMES)
-    calls = []
-    for platform in platforms:
-        calls.append(_call(platform, "GET", "/api/items"))
-        calls.append(_call(platform, "POST", "/api/items", json={"name": "普洱", "price": 88}))
-    output = _run_isolated(folder, calls)
+    # `pip install faas-bridge -t .` leaves a faas_bridge/ folder in the project; packaging
+    # with -o ../x.zip --configs used to unpack into ../<project>/, deleting the project
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, ".git/HEAD", "tests/test_app.py", "faas_bridge/__init__.py")
+    monkeypatch.chdir(project)
+    args = [".", "--platform", "tencent", "--entry", "app:app", "--configs", "--name", "shop"]
+    code, _, err = _cli([*args, "-o", "../x.zip"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "x" / ".faas-bridge-package").is_file()
+    assert (tmp_path / "x" / "serverless.yml").is_file()
+    assert (tmp_path / "x" / "shop" / "index.py").is_file()
+    # the installed faas_bridge ships, not the project's copy
+    with zipfile.ZipFile(tmp_path / "x.zip") as archive:
+        assert archive.read("faas_bridge/__init__.py") != b"x"
+    # a zip named like the project would put its deploy folder on the project: refused
+    code, _, err = _cli([*args, "-o", "../shop.zip"], capsys)
+    assert code == EXIT_USAGE
+    assert "would be or hold the project folder" in _one_error_line(err)
+    assert not (tmp_path / "shop.zip").exists()
+    assert (project / ".git" / "HEAD").is_file()
+    assert (project / "tests" / "test_app.py").is_file()
+    assert (project / "faas_bridge" / "__init__.py").read_text() == "x"
 
-    for index, platform in enumerate(platforms):
-        listed = parse_response(platform, output["responses"][2 * index])
-        created = parse_response(platform, output["responses"][2 * index + 1])
-        assert listed.status_code == 200, (platform, listed.text)
-        assert isinstance(listed.json(), list)
-        assert created.status_code == 201, (platform, created.text)
-        assert created.json()["name"] == "普洱"
 
-    framework = "flask" if example == "flask_app" else "fastapi"
-    imported = [f for f in output["files"] if f]
-    for name in (f"{framework}/__init__.py", "faas_bridge/__init__.py", "index.py"):
-        (path,) = [f for f in imported if f.endswith(name) and "/" + name in "/" + f]
-        assert Path(path).resolve().is_relative_to(folder.resolve()), f"{name} from {path}"
-    assert not [f for f in imported if "site-packages" in f]
-    assert not result.generated_index
-
-
-@pytest.mark.parametrize("example", EXAMPLE_APPS)
-def test_the_zip_is_reproducible_and_leaves_out_caches_and_tests(
-    example: str, packaged: Callable[[str], tuple[PackageResult, Path]]
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        (".", "would be or hold the project folder"),
+        ("..", "would be or hold the project folder"),
+        ("pkg.zip", "lies inside the project"),
+        ("static/pkg.zip", "lies inside the project"),
+    ],
+)
+def test_an_output_that_is_holds_or_lies_in_the_project_is_refused(
+    output: str,
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    result, _ = packaged(example)
-    with zipfile.ZipFile(result.path) as archive:
-        infos = archive.infolist()
-    names = [info.filename for info in infos]
-    assert names == sorted(names)
-    assert {"index.py", "faas_bridge/__init__.py", "faas_bridge/handler.py"} <= set(names)
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
-    assert not [n for n in names if n.startswith(("bin/", "tests/", ".git/", "dist/"))]
-    assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
-    modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in infos}
-    assert set(modes.values()) <= {0o644, 0o755}
-    assert [n for n, mode in modes.items() if mode == 0o755 and not n.endswith(".so")] == []
-    assert result.files == len(names)
-    assert result.zipped_size == result.path.stat().st_size
-    assert result.unzipped_size == sum(info.file_size for info in infos)
+    project = _tiny_project(tmp_path / "shop")
+    monkeypatch.chdir(project)
+    before = sorted(p.name for p in project.rglob("*"))
+    code, _, err = _cli([".", "--platform", "tencent", "--entry", "app:app", "-o", output], capsys)
+    assert code == EXIT_USAGE
+    assert message in _one_error_line(err)
+    assert sorted(p.name for p in project.rglob("*")) == before
 
 
-# --- generated index.py, web mode, determinism: no downloads needed except web mode ---------
-
-
-def test_a_generated_index_exposes_the_three_handler_names(tmp_path: Path) -> None:
-    project = _tiny_project(tmp_path / "tiny")
-    (project / "tests").mkdir()
-    (project / "tests" / "test_app.py").write_text("assert True\n")
-    (project / "test_app.py").write_text("assert True\n")
-    (project / "__pycache__").mkdir()
-    (project / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
-    venv = project / ".env-local"
-    venv.mkdir()
-    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    (venv / "junk.py").write_text("")
-
-    result = build_package(
-        project, platform="alibaba", python="3.10", entry="app:app", output=tmp_path / "t.zip"
+def test_builds_for_each_cloud_and_mode_get_their_own_outputs_and_replace_only_their_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    monkeypatch.chdir(tmp_path)
+    for cloud in ("tencent", "cloudbase", "tencent"):
+        code, _, err = _cli(
+            ["shop", "--platform", cloud, "--entry", "app:app", "--configs", "--env-id", "e"],
+            capsys,
+        )
+        assert code == 0, err
+    dist = tmp_path / "dist"
+    assert sorted(p.name for p in dist.iterdir()) == [
+        "shop-cloudbase-event",
+        "shop-cloudbase-event.zip",
+        "shop-tencent-event",
+        "shop-tencent-event.zip",
+    ]
+    assert (dist / "shop-cloudbase-event" / "cloudbaserc.json").is_file()
+    assert (dist / "shop-tencent-event" / "serverless.yml").is_file()
+    # a folder or zip of the same name that package did not write stays as it is
+    (dist / "shop-alibaba-event").mkdir()
+    (dist / "shop-alibaba-event" / "notes.txt").write_text("mine")
+    code, _, err = _cli(
+        ["shop", "--platform", "alibaba", "--entry", "app:app", "--configs"], capsys
     )
-
-    assert result.generated_index
-    assert result.requirements == []
-    with zipfile.ZipFile(result.path) as archive:
-        names = set(archive.namelist())
-    assert {"app.py", "index.py", "requirements.txt"} <= names
-    assert not [n for n in names if n.startswith(("tests/", ".env-local/", "__pycache__/"))]
-    assert "test_app.py" not in names
-    folder = _unzip(result.path, tmp_path / "unzipped")
-    output = _run_isolated(folder, [_call(p, "GET", "/你好") for p in HANDLER_NAMES])
-    for platform, returned in zip(HANDLER_NAMES, output["responses"]):
-        response = parse_response(platform, returned)
-        assert response.status_code == 200
-        assert response.text == "hello from /你好"
-        if platform != "alibaba_fc":
-            assert response.headers.get_all("Set-Cookie") == ["a=1", "b=2"]
+    assert code == EXIT_USAGE
+    assert "was not written by faas-bridge package" in _one_error_line(err)
+    assert (dist / "shop-alibaba-event" / "notes.txt").read_text() == "mine"
+    assert not (dist / "shop-alibaba-event.zip").exists()
+    (dist / "mine.zip").write_bytes(b"not a zip")
+    code, _, err = _cli(
+        ["shop", "--platform", "alibaba", "--entry", "app:app", "-o", "dist/mine.zip"], capsys
+    )
+    assert code == EXIT_USAGE
+    assert (dist / "mine.zip").read_bytes() == b"not a zip"
+    assert project.is_dir()
 
 
-def test_the_same_project_gives_the_same_bytes(tmp_path: Path) -> None:
-    project = _tiny_project(tmp_path / "tiny")
+def test_the_projects_own_dist_folder_is_where_it_writes_and_is_not_packaged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    monkeypatch.chdir(project)
+    for mode_cloud in ("tencent", "alibaba"):
+        code, _, err = _cli([".", "--platform", mode_cloud, "--entry", "app:app"], capsys)
+        assert code == 0, err
+    names = _names(project / "dist" / "shop-alibaba-event.zip")
+    assert not [n for n in names if n.startswith("dist/")]
+
+
+# --- what goes in ---------------------------------------------------------------------------
+
+# each secret, and the name the warning gives (a folder where a whole folder stays out)
+SECRETS = {
+    ".env": ".env",
+    ".env.production": ".env.production",
+    "secrets.json": "secrets.json",
+    "server.pem": "server.pem",
+    "tls/private.key": "tls/private.key",
+    ".aws/credentials": ".aws/",
+    ".ssh/id_rsa": ".ssh/",
+    ".npmrc": ".npmrc",
+    ".netrc": ".netrc",
+    ".pypirc": ".pypirc",
+    ".docker/config.json": ".docker/config.json",
+}
+
+
+def test_secrets_stay_out_each_named_in_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, *SECRETS, text="SECRET=1")
+    (project / ".env").chmod(0o600)
+    output = tmp_path / "shop.zip"
+    code, _out, err = _cli(
+        [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)], capsys
+    )
+    assert code == 0, err
+    names = _names(output)
+    assert "app.py" in names
+    for secret, shown in SECRETS.items():
+        assert secret not in names
+        assert f"left out {shown} (secret" in err, shown
+    with zipfile.ZipFile(output) as archive:
+        assert not [i for i in archive.infolist() if b"SECRET=1" in archive.read(i)]
+
+
+def test_include_brings_back_what_a_default_rule_leaves_out(tmp_path: Path) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, ".env.example", ".env", "settings/prod.key")
+    selection = select_files(project, includes=[".env.example", "*.key"])
+    names = {f.arcname for f in selection.files}
+    assert {".env.example", "settings/prod.key"} <= names
+    assert ".env" not in names
+
+
+def test_gitignore_files_at_every_level_with_negations_decide_what_goes_in(
+    tmp_path: Path,
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    (project / ".gitignore").write_text("*.log\n!keep.log\nlocal/\n/media/\n")
+    _write(project, "a.log", "keep.log", "local/x.py", "media/big.bin", "pkg/media/icon.png")
+    (project / "pkg").mkdir(exist_ok=True)
+    (project / "pkg" / ".gitignore").write_text("*.tmp\n!important.tmp\n")
+    _write(project, "pkg/a.tmp", "pkg/important.tmp", "pkg/b.log")
+    selection = select_files(project)
+    names = {f.arcname for f in selection.files}
+    assert {"keep.log", "pkg/important.tmp", "pkg/media/icon.png", ".gitignore"} <= names
+    assert not names & {"a.log", "local/x.py", "media/big.bin", "pkg/a.tmp", "pkg/b.log"}
+    reasons = {item.name: item.reason for item in selection.excluded}
+    assert reasons["a.log"] == ".gitignore"
+    assert reasons["local/"] == ".gitignore"
+    assert not [item for item in selection.excluded if item.warned]
+
+
+def test_only_top_level_tests_are_left_out_and_nested_dist_and_test_files_are_kept(
+    tmp_path: Path,
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    kept = [
+        "static/dist/bundle.js",
+        "services/test_data_loader.py",
+        "services/tests/fixtures.py",
+        "build/generated.py",
+        "dist/readme.txt",
+        "lib/conftest.py",
+        "checks_test.py",
+    ]
+    _write(project, *kept, "tests/test_app.py", "test/test_more.py", "conftest.py")
+    selection = select_files(project)
+    names = {f.arcname for f in selection.files}
+    assert set(kept) <= names
+    assert not names & {"tests/test_app.py", "test/test_more.py", "conftest.py"}
+    assert {i.name for i in selection.excluded if i.warned} == {"tests/", "test/", "conftest.py"}
+
+
+def test_version_control_virtualenvs_and_caches_stay_out(tmp_path: Path) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, ".git/HEAD", ".venv/lib/x.py", "env2/pyvenv.cfg", "env2/lib/y.py")
+    _write(project, "__pycache__/app.cpython-311.pyc", "pkg/__pycache__/m.pyc", "pkg/m.py")
+    _write(project, ".pytest_cache/v", ".mypy_cache/x", "shop.egg-info/PKG-INFO")
+    selection = select_files(project)
+    assert {f.arcname for f in selection.files} == {"app.py", "requirements.txt", "pkg/m.py"}
+    reasons = {item.name: item.reason for item in selection.excluded}
+    assert reasons[".git/"] == "version control"
+    assert reasons[".venv/"] == reasons["env2/"] == "virtualenv"
+    assert reasons["__pycache__/"] == "cache"
+
+
+def test_exclude_globs_from_the_command_line_and_pyproject(tmp_path: Path) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, "docs/a.md", "data/big.csv", "data/small.csv", "notes.txt")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\ndependencies = []\n'
+        '[tool.faas-bridge.package]\nexclude = ["data/"]\ninclude = ["data/small.csv"]\n'
+    )
+    code = main(
+        [
+            "package",
+            str(project),
+            "--platform",
+            "tencent",
+            "--entry",
+            "app:app",
+            "--exclude",
+            "docs/",
+            "--exclude",
+            "*.txt",
+            "--dry-run",
+        ]
+    )
+    assert code == 0
+    selection = select_files(
+        project, includes=["data/small.csv"], excludes=["data/", "docs/", "*.txt"]
+    )
+    names = {f.arcname for f in selection.files}
+    assert names == {"app.py", "data/small.csv", "pyproject.toml"}
+
+
+def test_symlinks_inside_are_followed_and_outside_ones_are_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, "real/data.txt", text="inside")
+    (project / "linked.txt").symlink_to(project / "real" / "data.txt")
+    (project / "linked_dir").symlink_to(project / "real")
+    (project / "loop").symlink_to(project)
+    selection = select_files(project)
+    names = {f.arcname for f in selection.files}
+    assert {"linked.txt", "linked_dir/data.txt", "real/data.txt"} <= names
+
+    outside = tmp_path / "passwords"
+    outside.write_text("root:x:0:0")
+    (project / "passwd").symlink_to(outside)
+    output = tmp_path / "out.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    code, _, err = _cli(args, capsys)
+    assert code == EXIT_BAD_TARGET
+    line = _one_error_line(err)
+    assert "passwd is a symlink to" in line
+    assert "outside the project" in line
+    assert not output.exists()
+    code, _, err = _cli([*args, "--follow-symlinks"], capsys)
+    assert code == 0, err
+    with zipfile.ZipFile(output) as archive:
+        assert archive.read("passwd") == b"root:x:0:0"
+
+
+def test_a_link_to_a_device_and_a_fifo_are_errors_naming_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    (project / "zero").symlink_to("/dev/zero")
+    args = [str(project), "--platform", "tencent", "--entry", "app:app"]
+    args += ["-o", str(tmp_path / "o.zip"), "--follow-symlinks"]
+    code, _, err = _cli(args, capsys)
+    assert code == EXIT_BAD_TARGET
+    assert "zero is a device" in _one_error_line(err)
+    (project / "zero").unlink()
+    os.mkfifo(project / "pipe")
+    code, _, err = _cli(args, capsys)
+    assert code == EXIT_BAD_TARGET
+    assert "pipe is a FIFO" in _one_error_line(err)
+    code, _, err = _cli([*args, "--exclude", "pipe"], capsys)
+    assert code == 0, err
+
+
+def test_a_file_name_that_is_not_utf8_is_an_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    with open(os.fsencode(project) + b"/caf\xe9.txt", "wb") as file:
+        file.write(b"x")
+    code, _, err = _cli(
+        [
+            str(project),
+            "--platform",
+            "tencent",
+            "--entry",
+            "app:app",
+            "-o",
+            str(tmp_path / "o.zip"),
+        ],
+        capsys,
+    )
+    assert code == EXIT_BAD_TARGET
+    assert "caf\\xe9.txt: the file name is not UTF-8" in _one_error_line(err)
+
+
+def test_modes_are_normalised_and_the_zip_is_reproducible(tmp_path: Path) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    (project / "app.py").chmod(0o600)
+    _write(project, "run.sh", "private.txt")
+    (project / "run.sh").chmod(0o700)
+    (project / "private.txt").chmod(0o640)
     first = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "1.zip")
     (project / "app.py").touch()  # a new mtime must not change the zip
     second = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "2.zip")
     digest = [hashlib.sha256(r.path.read_bytes()).hexdigest() for r in (first, second)]
     assert digest[0] == digest[1]
+    with zipfile.ZipFile(first.path) as archive:
+        modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in archive.infolist()}
+    assert modes["app.py"] == modes["private.txt"] == modes["index.py"] == 0o644
+    assert modes["run.sh"] == 0o755
+    assert set(modes.values()) == {0o644, 0o755}
 
 
-@pytest.mark.skipif(not ON_LINUX_X86_64, reason="the wheels are for Linux x86_64")
+# --- requirements ----------------------------------------------------------------------------
+
+
+def test_hash_pinned_requirements_with_includes_and_options_install(tmp_path: Path) -> None:
+    # pip-compile / uv export output: hashes, a -r include, an option line, a marker
+    project = _tiny_project(tmp_path / "shop", "-r base.txt\n--only-binary :all:\n")
+    (project / "base.txt").write_text(
+        "six==1.16.0 \\\n"
+        "    --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n"
+        "    # via shop\n"
+    )
+    result = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "h.zip")
+    assert "six.py" in _names(result.path)
+    assert result.resolver == "uv"
+
+
+def test_pyproject_dependencies_are_installed_without_faas_bridge(tmp_path: Path) -> None:
+    project = _tiny_project(tmp_path / "shop", requirements=None)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\ndependencies = ["six==1.16.0", "faas-bridge"]\n'
+    )
+    result = build_package(
+        project, platform="cloudbase", entry="app:app", output=tmp_path / "p.zip"
+    )
+    names = _names(result.path)
+    assert "six.py" in names
+    assert result.requirements == "pyproject.toml [project] dependencies"
+    assert not [n for n in names if n.startswith("faas_bridge-")]
+
+
 def test_web_mode_ships_the_start_file_executable_and_the_servers(tmp_path: Path) -> None:
     project = _tiny_project(tmp_path / "tiny")
     result = build_package(
-        project,
-        platform="tencent",
-        python=LOCAL_PYTHON,
-        mode="web",
-        entry="app:app",
-        output=tmp_path / "web.zip",
+        project, platform="tencent", mode="web", entry="app:app", output=tmp_path / "web.zip"
     )
     with zipfile.ZipFile(result.path) as archive:
         modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
@@ -272,56 +431,207 @@ def test_web_mode_ships_the_start_file_executable_and_the_servers(tmp_path: Path
     assert not [name for name in modes if name.startswith("bin/")]
 
 
-@pytest.mark.skipif(not ON_LINUX_X86_64, reason="the wheels are for Linux x86_64")
-def test_a_requirement_without_wheels_is_built_from_its_pure_python_sdist(tmp_path: Path) -> None:
-    project = _tiny_project(tmp_path / "tiny", "docopt==0.6.2  # published as an sdist only\n")
-    result = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "d.zip")
-    with zipfile.ZipFile(result.path) as archive:
-        assert "docopt.py" in archive.namelist()
+def test_a_requirement_that_cannot_be_installed_is_one_line_and_exit_4(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop", "six==0.0.0\n")
+    output = tmp_path / "never.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    code, _, err = _cli(args, capsys)
+    assert code == EXIT_BAD_EVENT
+    line = _one_error_line(err)
+    assert "cannot install the requirements for CPython 3.10" in line
+    assert "six==0.0.0" in line
+    assert not output.exists()
 
 
-# --- requirements ---------------------------------------------------------------------------
+def test_missing_requirements_is_one_line_and_exit_4(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop", requirements=None)
+    code, _, err = _cli([str(project), "--platform", "tencent", "--entry", "app:app"], capsys)
+    assert code == EXIT_BAD_EVENT
+    assert "has no requirements.txt or pyproject.toml" in _one_error_line(err)
 
 
-def test_requirements_come_from_requirements_txt_without_faas_bridge(tmp_path: Path) -> None:
-    (tmp_path / "base.txt").write_text("Flask>=2.2  # the framework\n")
-    (tmp_path / "requirements.txt").write_text(
-        "-r base.txt\n"
-        "faas-bridge[serve]>=0.1\n"
-        "Faas_Bridge\n"
-        "--extra-index-url https://example.invalid/simple\n"
-        "python-multipart>=0.0.9 \\\n    ; python_version >= '3.9'\n"
+def test_without_uv_pip_runs_only_under_the_target_python(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    monkeypatch.setattr(deps, "_uv", lambda: None)
+    interpreter = deps.find_interpreter("3.10")
+    if interpreter is not None:
+        result = build_package(
+            project, platform="tencent", entry="app:app", output=tmp_path / "pip.zip"
+        )
+        assert result.resolver == "pip"
+    monkeypatch.setattr(deps, "find_interpreter", lambda python, explicit=None: None)
+    args = [str(project), "--platform", "tencent", "--entry", "app:app"]
+    code, _, err = _cli([*args, "-o", str(tmp_path / "x.zip")], capsys)
+    assert code == EXIT_MISSING_EXTRA
+    line = _one_error_line(err)
+    assert "uv is not installed" in line
+    assert "no Python 3.10 interpreter" in line
+
+
+# --- the check -------------------------------------------------------------------------------
+
+
+def test_an_entry_naming_nothing_is_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    for entry, message in [("app:nope", "defines no 'nope'"), ("nope:app", "no module 'nope'")]:
+        code, _, err = _cli([str(project), "--platform", "alibaba", "--entry", entry], capsys)
+        assert code == EXIT_BAD_TARGET
+        assert message in _one_error_line(err)
+    code, _, err = _cli([str(project), "--platform", "cloudbase"], capsys)
+    assert code == EXIT_BAD_TARGET
+    assert "no index.py: pass --entry module:app" in _one_error_line(err)
+
+
+def test_an_entry_that_fails_to_import_under_the_target_python_is_exit_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if deps.find_interpreter("3.10") is None:
+        pytest.skip("no Python 3.10 here")
+    project = _tiny_project(tmp_path / "shop")
+    (project / "index.py").write_text("import not_installed_anywhere\nmain_handler = None\n")
+    output = tmp_path / "o.zip"
+    code, _, err = _cli([str(project), "--platform", "tencent", "-o", str(output)], capsys)
+    assert code == EXIT_BAD_TARGET
+    line = _one_error_line(err)
+    assert "index.main_handler does not import" in line
+    assert "No module named 'not_installed_anywhere'" in line
+    assert not output.exists()
+    # an app that needs the cloud's environment at import can skip the run
+    code, out, err = _cli(
+        [str(project), "--platform", "tencent", "-o", str(output), "--no-check"], capsys
     )
-    assert read_requirements(tmp_path) == [
-        "Flask>=2.2",
-        "--extra-index-url=https://example.invalid/simple",
-        "python-multipart>=0.0.9      ; python_version >= '3.9'",
-    ]
+    assert code == 0, err
+    assert "found in the source (not run)" in out
+    assert [n for n in _names(output) if n.endswith(".cpython-310.pyc")]
 
 
-def test_requirements_come_from_pyproject_dependencies(tmp_path: Path) -> None:
-    pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
-    (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "shop"\ndependencies = ["fastapi>=0.100", "faas-bridge"]\n'
+def test_without_a_target_interpreter_it_ships_sources_and_checks_statically(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deps, "find_interpreter", lambda python, explicit=None: None)
+    project = _tiny_project(tmp_path / "shop")
+    output = tmp_path / "o.zip"
+    args = [str(project), "--platform", "tencent", "--python", "3.12", "-o", str(output)]
+    code, out, err = _cli([*args, "--entry", "app:app"], capsys)
+    assert code == 0, err
+    assert "no Python 3.12 interpreter found" in err
+    assert "not run" in out
+    assert not [n for n in _names(output) if n.endswith(".pyc")]
+    (project / "index.py").write_text("from app import app\n")  # no main_handler
+    code, _, err = _cli(args, capsys)
+    assert code == EXIT_BAD_TARGET
+    assert "index:main_handler" in _one_error_line(err)
+
+
+# --- runtimes --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cloud", "python", "mode", "message"),
+    [
+        ("alibaba", "3.11", "event", "no built-in Python 3.11 runtime"),
+        ("alibaba", "3.9", "web", "no web runtime for Python 3.9"),
+        ("cloudbase", "3.12", "event", "no built-in Python 3.12 runtime"),
+        ("cloudbase", "3.12", "web", "no web runtime for Python 3.12"),
+    ],
+)
+def test_a_runtime_the_cloud_does_not_offer_is_refused(
+    cloud: str,
+    python: str,
+    mode: str,
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    args = [str(project), "--platform", cloud, "--python", python, "--mode", mode]
+    code, _, err = _cli([*args, "--entry", "app:app", "-o", str(tmp_path / "o.zip")], capsys)
+    assert code == EXIT_USAGE
+    assert message in _one_error_line(err)
+    assert not (tmp_path / "o.zip").exists()
+
+
+def test_an_unverified_runtime_is_a_warning_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deps, "find_interpreter", lambda python, explicit=None: None)
+    project = _tiny_project(tmp_path / "shop")
+    args = [str(project), "--platform", "tencent", "--python", "3.12", "--entry", "app:app"]
+    code, _, err = _cli([*args, "-o", str(tmp_path / "o.zip")], capsys)
+    assert code == 0, err
+    assert "runtime name 'Python3.12' for Python 3.12 is unverified" in err
+
+
+# --- what it says ----------------------------------------------------------------------------
+
+
+def test_progress_then_a_summary_and_quiet_keeps_only_the_result_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, ".env", "tests/test_a.py")
+    output = tmp_path / "out" / "shop.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    code, out, err = _cli(args, capsys)
+    assert code == 0, err
+    assert "installing requirements.txt for CPython 3.10, manylinux_2_28 x86_64, with uv" in err
+    assert f"wrote {output}" in out
+    assert "MiB zipped" in out
+    assert "MiB unzipped" in out
+    assert "largest: faas_bridge/" in out
+    assert "left out: .env (secret), tests/ (tests (top level))" in out
+    assert output.stat().st_mode & stat.S_IRUSR
+    code, out, err = _cli([*args, "-q"], capsys)
+    assert code == 0
+    assert out.count("\n") == 1
+    assert "installing" not in err
+
+
+def test_dry_run_lists_what_would_go_in_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop", "package-that-does-not-exist-anywhere\n")
+    _write(project, "static/dist/app.js", ".env")
+    output = tmp_path / "o.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    code, out, err = _cli([*args, "--dry-run", "--mode", "web"], capsys)
+    assert code == 0, err
+    assert "  static/dist/app.js\n" in out
+    assert "  index.py\n" in out
+    assert "  scf_bootstrap\n" in out
+    assert "left out .env (secret)" in out
+    assert not output.exists()
+
+
+def test_the_command_runs_as_a_module_without_a_traceback_on_errors(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "faas_bridge",
+            "package",
+            str(tmp_path / "missing"),
+            "--platform",
+            "tencent",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    assert read_requirements(tmp_path) == ["fastapi>=0.100"]
+    assert completed.returncode == EXIT_BAD_TARGET
+    assert completed.stderr.count("\n") == 1
+    assert "no such project folder" in completed.stderr
 
 
-def test_option_lines_alone_install_nothing(tmp_path: Path) -> None:
-    project = _tiny_project(tmp_path / "tiny", "-i https://example.invalid/simple\nfaas-bridge\n")
-    result = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "o.zip")
-    assert result.requirements == ["-ihttps://example.invalid/simple"]
-    with zipfile.ZipFile(result.path) as archive:
-        assert not [n for n in archive.namelist() if ".dist-info/" in n]
-
-
-# --- errors: one line, documented exit codes ------------------------------------------------
-
-
-def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["package", *args])
-    err = capsys.readouterr().err
-    return code, err
+Make = Callable[[Path], Path]
 
 
 @pytest.mark.parametrize(
@@ -333,75 +643,9 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
     ],
 )
 def test_a_bad_project_folder_is_one_line_and_exit_3(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    make: Callable[[Path], Path],
-    message: str,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Make, message: str
 ) -> None:
-    project = make(tmp_path)
-    code, err = _cli([str(project), "--platform", "tencent"], capsys)
+    code, _, err = _cli([str(make(tmp_path)), "--platform", "tencent"], capsys)
     assert code == EXIT_BAD_TARGET
-    assert message in err
+    assert message in _one_error_line(err)
     assert err.count("\n") == 1
-    assert err.startswith("faas-bridge: error: ")
-
-
-def test_no_index_and_no_entry_is_exit_3(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    project = _tiny_project(tmp_path / "tiny")
-    code, err = _cli([str(project), "--platform", "cloudbase"], capsys)
-    assert code == EXIT_BAD_TARGET
-    assert "no index.py: pass --entry module:app" in err
-    code, err = _cli([str(project), "--platform", "cloudbase", "--entry", "nope:app"], capsys)
-    assert code == EXIT_BAD_TARGET
-    assert "has no module 'nope'" in err
-
-
-def test_missing_requirements_is_one_line_and_exit_4(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    project = _tiny_project(tmp_path / "tiny", requirements=None)
-    code, err = _cli([str(project), "--platform", "tencent", "--entry", "app:app"], capsys)
-    assert code == EXIT_BAD_EVENT
-    assert "has no requirements.txt or pyproject.toml" in err
-    assert err.count("\n") == 1
-
-
-def test_a_requirement_pip_cannot_install_is_one_line_and_exit_4(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    project = _tiny_project(tmp_path / "tiny", "flask==0.0.0\n")
-    output = tmp_path / "never.zip"
-    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
-    code, err = _cli(args, capsys)
-    assert code == EXIT_BAD_EVENT
-    assert "pip cannot install the requirements" in err
-    assert "flask==0.0.0" in err
-    assert err.count("\n") == 1
-    assert not output.exists()
-
-
-def test_alibaba_has_no_python_3_11_event_runtime(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    project = _tiny_project(tmp_path / "tiny")
-    args = [str(project), "--platform", "alibaba", "--python", "3.11", "--entry", "app:app"]
-    code, err = _cli(args, capsys)
-    assert code == EXIT_USAGE
-    assert "no built-in Python 3.11 runtime" in err
-
-
-def test_the_cli_prints_the_size_and_where_it_wrote(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    project = _tiny_project(tmp_path / "tiny")
-    output = tmp_path / "out" / "tiny.zip"
-    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
-    code = main(["package", *args])
-    out = capsys.readouterr().out
-    assert code == 0
-    assert f"wrote {output}" in out
-    assert "MiB zipped" in out
-    assert "MiB unzipped" in out
-    assert output.stat().st_mode & stat.S_IRUSR

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from faas_bridge.cli import EXIT_USAGE, main
+from faas_bridge.clouds import web_runtime
 from faas_bridge.clouds._common import to_yaml
 from faas_bridge.clouds.alibaba import s_yaml
 from faas_bridge.clouds.cloudbase import cloudbaserc_json
@@ -57,7 +58,7 @@ def test_serverless_yml_for_a_web_function_has_no_handler() -> None:
     assert "handler" not in inputs["inputs"]
 
 
-@pytest.mark.parametrize("python", PYTHONS)
+@pytest.mark.parametrize("python", ["3.9", "3.10", "3.11"])
 def test_cloudbaserc_names_the_function_its_runtime_and_its_http_path(python: str) -> None:
     config = json.loads(
         cloudbaserc_json(name="shop", python=python, env_id="env-1a2b", http_path="/shop")
@@ -101,7 +102,127 @@ def test_fc_has_no_python_3_11_runtime() -> None:
     with pytest.raises(ValueError, match=r"no built-in Python 3\.11"):
         runtime_name("alibaba", "3.11")
     assert not runtime_name("tencent", "3.12").verified
+    assert not runtime_name("tencent", "3.11").verified
     assert runtime_name("tencent", "3.10").verified
+
+
+def test_cloudbase_offers_no_python_3_12_in_either_mode() -> None:
+    with pytest.raises(ValueError, match=r"no built-in Python 3\.12 .*3\.9, 3\.10, 3\.11"):
+        runtime_name("cloudbase", "3.12")
+    with pytest.raises(ValueError, match=r"no web runtime for Python 3\.12"):
+        web_runtime("cloudbase", "3.12")
+    with pytest.raises(ValueError, match=r"no built-in Python 3\.12"):
+        cloudbaserc_json(name="shop", python="3.12")
+
+
+def test_fc_custom_runtimes_are_the_documented_interpreters_per_os_image() -> None:
+    assert web_runtime("alibaba", "3.11") == ("/usr/bin/python3", "custom.debian12", True)
+    assert web_runtime("alibaba", "3.10").runtime_name == "custom.debian10"
+    assert web_runtime("alibaba", "3.12").runtime_name == "custom.debian11"
+    with pytest.raises(ValueError, match=r"no web runtime for Python 3\.9"):
+        web_runtime("alibaba", "3.9")
+
+
+# The fc3 component's own field list: the top-level properties and the runtime enum of
+# github.com/devsapp/fc3 src/schema.json (generated from src/interface/index.ts IProps),
+# plus customDomain, which fc3 hands to its fc3-domain component.
+FC3_PROPS = {
+    "annotations",
+    "asyncInvokeConfig",
+    "code",
+    "concurrencyConfig",
+    "cpu",
+    "customContainerConfig",
+    "customDNS",
+    "customRuntimeConfig",
+    "description",
+    "diskSize",
+    "enableLongLiving",
+    "endpoint",
+    "environmentVariables",
+    "functionName",
+    "gpuConfig",
+    "handler",
+    "instanceConcurrency",
+    "instanceIsolationMode",
+    "instanceLifecycleConfig",
+    "internetAccess",
+    "layers",
+    "logConfig",
+    "memorySize",
+    "nasConfig",
+    "ossMountConfig",
+    "provisionConfig",
+    "region",
+    "resourceGroupId",
+    "role",
+    "runtime",
+    "scalingConfig",
+    "sessionAffinity",
+    "sessionAffinityConfig",
+    "supplement",
+    "tags",
+    "timeout",
+    "tracingConfig",
+    "triggers",
+    "vpcBinding",
+    "vpcConfig",
+    "customDomain",
+}
+FC3_RUNTIMES = {
+    "custom",
+    "custom-container",
+    "micro-sandbox",
+    "custom.debian10",
+    "custom.debian11",
+    "custom.debian12",
+    "dotnetcore2.1",
+    "dotnetcore3.1",
+    "go1",
+    "java11",
+    "java8",
+    "nodejs10",
+    "nodejs12",
+    "nodejs14",
+    "nodejs16",
+    "nodejs18",
+    "nodejs20",
+    "nodejs8",
+    "php7.2",
+    "python2.7",
+    "python3",
+    "python3.10",
+    "python3.12",
+    "python3.9",
+}
+
+
+@pytest.mark.parametrize(
+    ("python", "mode"),
+    [("3.9", "event"), ("3.10", "event"), ("3.12", "event")]
+    + [(python, "web") for python in ("3.10", "3.11", "3.12")],
+)
+def test_s_yaml_uses_only_the_fc3_schemas_fields_and_runtimes(python: str, mode: str) -> None:
+    text = s_yaml(name="shop", code="../shop.zip", python=python, mode=mode, domain="auto")
+    props = yaml.safe_load(text)["resources"]["shop"]["props"]
+    assert set(props) <= FC3_PROPS
+    assert props["runtime"] in FC3_RUNTIMES
+    assert {"functionName", "region", "runtime", "code"} <= set(props)
+    assert props["customDomain"] == {
+        "domainName": "auto",
+        "protocol": "HTTP",
+        "route": {"path": "/*", "qualifier": "LATEST"},
+    }
+    assert 128 <= props["memorySize"] <= 32768
+    assert props["memorySize"] % 64 == 0
+    trigger = props["triggers"][0]["triggerConfig"]
+    assert trigger["authType"] in ("anonymous", "function", "jwt")
+    assert set(trigger["methods"]) <= {"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
+
+
+def test_s_yaml_has_no_custom_domain_unless_asked() -> None:
+    props = yaml.safe_load(s_yaml(name="shop", code="../shop.zip", python="3.10"))
+    assert "customDomain" not in props["resources"]["shop"]["props"]
 
 
 @pytest.mark.parametrize(
@@ -156,17 +277,19 @@ def test_configs_are_written_next_to_the_zip(
     assert main(["package", *args, "--configs", "--env-id", "env-1"]) == 0
     out = capsys.readouterr().out
 
-    config_path = output.parent / config_name
+    folder = output.parent / "shop"  # the deploy folder: the zip's name without .zip
+    assert (folder / ".faas-bridge-package").is_file()
+    config_path = folder / config_name
     text = config_path.read_text()
     config = json.loads(text) if config_name.endswith(".json") else yaml.safe_load(text)
     assert handler in text
     assert "3.10" in text
     if platform == "alibaba":
         code = config["resources"]["shop"]["props"]["code"]
-        assert (output.parent / code).resolve() == output.resolve()
-        assert not (output.parent / "shop").exists()
+        assert (folder / code).resolve() == output.resolve()
+        assert not (folder / "shop").exists()
     else:
-        unpacked = output.parent / "shop"
+        unpacked = folder / "shop"
         assert (unpacked / "index.py").is_file()
         assert (unpacked / "faas_bridge" / "__init__.py").is_file()
         if platform == "tencent":
@@ -174,8 +297,11 @@ def test_configs_are_written_next_to_the_zip(
         else:
             assert config["functionRoot"] == "."
             assert config["functions"][0]["name"] == "shop"
-    deploy = {"tencent": "sls deploy", "cloudbase": "tcb framework deploy", "alibaba": "s deploy"}
+    deploy = {"tencent": "scf deploy", "cloudbase": "tcb framework deploy", "alibaba": "s deploy"}
     assert f"&& {deploy[platform]}" in out
+    if platform == "tencent":
+        assert "npm i -g serverless-cloud-framework" in out
+        assert "sls deploy" not in out + text
 
 
 def test_web_mode_configs_keep_the_start_file_executable(
@@ -188,9 +314,10 @@ def test_web_mode_configs_keep_the_start_file_executable(
     # web mode installs the serve extra (uvicorn, a2wsgi) with pip
     assert main(["package", *args, "--mode", "web", "--configs"]) == 0
     capsys.readouterr()
-    start = output.parent / "shop" / "scf_bootstrap"
+    start = output.parent / "shop" / "shop" / "scf_bootstrap"
     assert os.access(start, os.X_OK)
-    assert yaml.safe_load((output.parent / "serverless.yml").read_text())["inputs"]["type"] == "web"
+    config = (output.parent / "shop" / "serverless.yml").read_text()
+    assert yaml.safe_load(config)["inputs"]["type"] == "web"
 
 
 def test_an_unpacked_folder_that_is_not_ours_is_left_alone(
@@ -202,5 +329,5 @@ def test_an_unpacked_folder_that_is_not_ours_is_left_alone(
     (output.parent / "shop" / "notes.txt").write_text("mine")
     args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
     assert main(["package", *args, "--configs"]) == EXIT_USAGE
-    assert "is not a package unpacked by faas-bridge" in capsys.readouterr().err
+    assert "was not written by faas-bridge package" in capsys.readouterr().err
     assert (output.parent / "shop" / "notes.txt").read_text() == "mine"

@@ -39,7 +39,13 @@ if TYPE_CHECKING:
         CREDENTIAL_PREFIXES: tuple[str, ...]
         CONFIG_FILE: str
         DEPLOY_COMMAND: str
+        DEPLOY_INSTALL: str  # how to install and log in to the deploy tool
         DEPLOYS_FOLDER: bool
+        CODE_DIR: str  # where the runtime unpacks the code
+        UNVERIFIED_WEB: str  # what about the web runtime no source confirms ("" if nothing)
+
+        def manylinux(self, python: str, mode: str) -> str:
+            """The newest manylinux level (``"2_28"``) the runtime's glibc runs."""
 
         # web mode: what the proxy owns (see "web mode" at the end of each module)
         OWNED_HEADER_PREFIXES: tuple[str, ...]  # header families only this proxy sets
@@ -136,7 +142,10 @@ def web_runtime(cloud: str, python: str) -> WebRuntime:
     module = get_cloud(cloud)
     runtime = module.WEB_RUNTIMES.get(python)
     if runtime is None:
-        raise ValueError(f"{module.TITLE} has no web runtime for Python {python}")
+        offered = ", ".join(module.WEB_RUNTIMES)
+        raise ValueError(
+            f"{module.TITLE} has no web runtime for Python {python} (it offers {offered})"
+        )
     return runtime
 
 

@@ -5,19 +5,31 @@ control paths, the port variables).
 
 Its event format lives in ``platforms/alibaba_fc`` (FC 3.0 HTTP trigger).
 
-Where each fact comes from (checked 2026-11)
+Where each fact comes from (checked 2026-12)
 --------------------------------------------
-- Built-in runtimes ``python3.9``, ``python3.10``, ``python3.12`` (public preview) from FC
-  3.0's runtime list, which has **no python3.11**.
-- Custom-runtime interpreters: ``/var/fc/lang/python3.10/bin/python3`` (``custom.debian10``)
-  from a public probe of the image and public deployments; ``/var/fc/lang/python3.12/bin/
-  python3`` (``custom.debian11``) from FC's public layer READMEs and deployments; 3.9 and
-  3.11 **unverified**, the same pattern.
+- Built-in (event) runtimes ``python3.9`` (Debian 9, glibc 2.24), ``python3.10`` (Debian 10,
+  glibc 2.28) and ``python3.12`` (public preview, Debian 11, glibc 2.31), all x86_64: FC 3.0's
+  Python runtime page (https://www.alibabacloud.com/help/en/functioncompute/python, updated
+  2025-01-24) and runtime overview (fc-3-0/user-guide/runtime-overview-2). There is **no
+  python3.11**; the fc3 component's schema (github.com/devsapp/fc3 ``src/schema.json``) lists
+  the same three. Built-in runtimes mount the code at ``/code``, read-only.
+- Custom-runtime (web) interpreters per OS image, from FC's custom-runtime page
+  (https://www.alibabacloud.com/help/en/functioncompute/user-guide/overview-10, updated
+  2025-09-05): ``custom.debian10`` (Debian 10, glibc 2.28) Python 3.10 in
+  ``/var/fc/lang/python3.10`` (``PATH=/var/fc/lang/python3.10/bin``); ``custom.debian11``
+  (Debian 11, glibc 2.31) Python 3.12 in ``/var/fc/lang/python3.12``; ``custom.debian12``
+  (Debian 12, glibc 2.36) Python 3.11 at ``/usr/bin/python3``. No image has Python 3.9. The
+  executable's name inside ``.../bin`` (``python3``) is **unverified** (only the folder is
+  documented).
+- Wheels: a ``manylinux_2_X`` wheel needs glibc 2.X or newer (PEP 600); the level used per
+  runtime is the image's glibc, except Debian 9 (2.24), for which ``manylinux_2_17`` is used.
 - Code size: a 500 MB zip through the console, developer tools or OSS; 100 MB for a zip sent
   base64-encoded through the SDK/OpenAPI (FC limits page).
-- ``s.yaml``: ``edition: 3.0.0``, ``component: fc3``, ``props`` (``code`` may be a folder or a
-  zip), ``customRuntimeConfig`` and the ``http`` trigger's ``authType``/``methods`` from the
-  fc3 component's YAML reference.
+- ``s.yaml``: ``edition: 3.0.0``, ``component: fc3``, ``props`` and their types from the fc3
+  component's ``src/schema.json``; ``customDomain`` (``domainName: auto`` = a temporary test
+  domain) from the fc3 end-to-end tests and the fc3-domain README
+  (github.com/devsapp/fc3-domain). Deploy with Serverless Devs: ``npm i -g
+  @serverless-devs/s``, ``s config add``, ``s deploy``.
 - Custom runtimes: the server listens on ``FC_SERVER_PORT`` / ``FC_CUSTOM_LISTEN_PORT``
   (9000 by default); ``x-fc-control-path`` marks lifecycle calls (``/initialize``,
   ``/pre-freeze``, ``/pre-stop``); ``x-fc-access-key-*`` and ``x-fc-security-token`` carry
@@ -54,11 +66,17 @@ EVENT_RUNTIMES: dict[str, RuntimeName] = {
     "3.12": RuntimeName("python3.12", True),
 }
 WEB_RUNTIMES: dict[str, WebRuntime] = {
-    "3.9": WebRuntime("/var/fc/lang/python3.9/bin/python3", "custom.debian10", False),
     "3.10": WebRuntime("/var/fc/lang/python3.10/bin/python3", "custom.debian10", True),
-    "3.11": WebRuntime("/var/fc/lang/python3.11/bin/python3", "custom.debian11", False),
+    "3.11": WebRuntime("/usr/bin/python3", "custom.debian12", True),
     "3.12": WebRuntime("/var/fc/lang/python3.12/bin/python3", "custom.debian11", True),
 }
+# The newest manylinux level each runtime's glibc runs (event mode, web mode).
+EVENT_MANYLINUX: dict[str, str] = {"3.9": "2_17", "3.10": "2_28", "3.12": "2_31"}
+WEB_MANYLINUX: dict[str, str] = {"3.10": "2_28", "3.11": "2_36", "3.12": "2_31"}
+CODE_DIR = "/code"  # where the runtime unpacks the code (read-only for built-in runtimes)
+UNVERIFIED_WEB = (
+    "the interpreter's file name in /var/fc/lang/python3.X/bin (only the folder is documented)"
+)
 
 # --- web mode: the start file and the proxy's headers ----------------------------------------
 
@@ -81,6 +99,7 @@ CREDENTIAL_PREFIXES: tuple[str, ...] = ("x-fc-access-key-",)
 
 CONFIG_FILE = "s.yaml"
 DEPLOY_COMMAND = "s deploy"
+DEPLOY_INSTALL = "npm i -g @serverless-devs/s && s config add"
 DEPLOYS_FOLDER = False  # Serverless Devs deploys the zip itself
 
 
@@ -120,9 +139,11 @@ def s_yaml(
     region: str = DEFAULT_REGION,
     memory_mb: int = 512,
     timeout_s: int = 30,
+    domain: str | None = None,
 ) -> str:
     """``s.yaml`` for Serverless Devs' ``fc3`` component: an FC 3.0 function with an
-    anonymous HTTP trigger. ``code`` is the zip (or folder) relative to the file."""
+    anonymous HTTP trigger. ``code`` is the zip (or folder) relative to the file;
+    ``domain`` binds a custom domain (``"auto"``: a temporary test domain from FC)."""
     props: dict[str, Any] = {"region": region, "functionName": name}
     if mode == "web":
         runtime = WEB_RUNTIMES[python]
@@ -153,6 +174,12 @@ def s_yaml(
             },
         }
     ]
+    if domain:
+        props["customDomain"] = {
+            "domainName": domain,
+            "protocol": "HTTP",
+            "route": {"path": "/*", "qualifier": "LATEST"},
+        }
     document = {
         "edition": "3.0.0",
         "name": name,
@@ -162,7 +189,8 @@ def s_yaml(
     header = [
         "Alibaba FC 3.0 through Serverless Devs' fc3 component. Deploy: s deploy",
         "Written by `faas-bridge package`. The default *.fcapp.run domain makes browsers",
-        "download HTML (Content-Disposition: attachment): bind a custom domain for pages.",
+        "download HTML (Content-Disposition: attachment): bind a custom domain for pages",
+        "(customDomain; `--domain auto` asks FC for a temporary test domain).",
     ]
     return comment(header) + to_yaml(document)
 
@@ -172,11 +200,17 @@ def deploy_config(
 ) -> str:
     return s_yaml(
         name=name,
-        code=f"./{archive}",
+        code=archive,
         python=python,
         mode=mode,
         region=options.get("region") or DEFAULT_REGION,
+        domain=options.get("domain"),
     )
+
+
+def manylinux(python: str, mode: str) -> str:
+    """The newest ``manylinux_2_X`` level (``"2_28"``) the runtime for ``python`` runs."""
+    return (WEB_MANYLINUX if mode == "web" else EVENT_MANYLINUX)[python]
 
 
 def config_warnings(mode: str) -> list[str]:

@@ -4,16 +4,25 @@ start file, the ``cloudbaserc.json`` deploy config, and what its web proxy injec
 
 Its event format lives in ``platforms/cloudbase`` (HTTP access service).
 
-Where each fact comes from (checked 2026-11)
+Where each fact comes from (checked 2026-12)
 --------------------------------------------
-- CloudBase functions run on SCF: the runtimes, interpreter paths and the 500 MB code limit
-  are SCF's (**unverified** for CloudBase itself; its runtime list confirms only the
-  ``Nodejs18.15`` spelling of runtime names).
+- Runtimes: CloudBase's runtime page (https://docs.cloudbase.net/cloud-function/runtime-support,
+  "the single source of truth") lists Python 3.11 (recommended), 3.10, 3.9 and 3.7 for both
+  event and HTTP functions, and **no 3.12**: Python 3.12 is refused. Interpreters
+  ``/var/lang/python311/bin/python3.11``, ``/var/lang/python310/bin/python3.10``,
+  ``/var/lang/python39/bin/python3.9`` from the same page. The ``Python3.9``/``Python3.10``
+  runtime names are SCF's API values (CloudBase passes them through); ``Python3.11`` follows
+  the pattern, **unverified**.
+- CloudBase functions run on SCF: the OS (CentOS 7.9 for 3.9, 8.5 for 3.10 and 3.11, so
+  wheels up to ``manylinux_2_17`` / ``manylinux_2_28``), the read-only ``/var/user`` code
+  folder and the 500 MB code limit are SCF's (the limit **unverified** for CloudBase itself).
 - ``cloudbaserc.json``: ``envId``, ``functionRoot``, ``functions[]`` (``name``, ``handler``,
-  ``runtime``, ``timeout``, ``memorySize``, ``ignore``) from the CloudBase CLI reference;
-  ``framework.plugins`` with ``@cloudbase/framework-plugin-function`` and its
-  ``functionRootPath``/``functions``/``servicePaths`` inputs from that plugin's source. The
-  web-function ``"type": "HTTP"`` key is **unverified**.
+  ``runtime``, ``timeout``, ``memorySize``, ``ignore``) from the CloudBase CLI reference
+  (https://docs.cloudbase.net/cli-v1/functions/configs); ``framework.plugins`` with
+  ``@cloudbase/framework-plugin-function`` and its ``functionRootPath``/``functions``/
+  ``servicePaths`` inputs from that plugin's source. The web-function ``"type": "HTTP"`` key
+  is **unverified**; ``tcb fn deploy NAME --httpFn`` deploys an HTTP function
+  (https://docs.cloudbase.net/cli-v1/functions/deploy).
 - ``X-Cloudbase-Context``: base64 of gzip of JSON (envId, uin, userId, source,
   wechatContext...); it may carry temporary credentials, so it is never logged.
 """
@@ -38,9 +47,16 @@ DEFAULT_REGION = "ap-shanghai"
 CODE_LIMIT = tencent.CODE_LIMIT  # assumed: CloudBase functions run on SCF
 
 EVENT_RUNTIMES: dict[str, RuntimeName] = {
-    python: RuntimeName(runtime.name, False) for python, runtime in tencent.EVENT_RUNTIMES.items()
+    "3.9": RuntimeName("Python3.9", True),
+    "3.10": RuntimeName("Python3.10", True),
+    "3.11": RuntimeName("Python3.11", False),
 }
-WEB_RUNTIMES: dict[str, WebRuntime] = tencent.WEB_RUNTIMES
+WEB_RUNTIMES: dict[str, WebRuntime] = {
+    python: tencent.WEB_RUNTIMES[python]._replace(verified=True) for python in EVENT_RUNTIMES
+}
+MANYLINUX: dict[str, str] = {python: tencent.MANYLINUX[python] for python in EVENT_RUNTIMES}
+CODE_DIR = tencent.CODE_DIR
+UNVERIFIED_WEB = ""
 
 # --- web mode: the start file and the proxy's headers ----------------------------------------
 
@@ -58,6 +74,7 @@ CREDENTIAL_PREFIXES: tuple[str, ...] = ()
 
 CONFIG_FILE = "cloudbaserc.json"
 DEPLOY_COMMAND = "tcb framework deploy"
+DEPLOY_INSTALL = "npm i -g @cloudbase/cli && tcb login"
 DEPLOYS_FOLDER = True
 
 
@@ -91,9 +108,11 @@ def cloudbaserc_json(
 ) -> str:
     """``cloudbaserc.json`` for the CloudBase CLI: the function (its code in the folder
     ``name`` beside the file) and the HTTP access path ``http_path`` that reaches it."""
+    from . import event_runtime
+
     function: dict[str, Any] = {
         "name": name,
-        "runtime": EVENT_RUNTIMES[python].name,
+        "runtime": event_runtime(NAME, python).name,
         "timeout": timeout_s,
         "memorySize": memory_mb,
         "installDependency": False,
@@ -134,6 +153,11 @@ def deploy_config(
         env_id=options.get("env_id") or "your-env-id",
         http_path=options.get("http_path") or "/",
     )
+
+
+def manylinux(python: str, mode: str) -> str:
+    """The newest ``manylinux_2_X`` level (``"2_28"``) the runtime for ``python`` runs."""
+    return MANYLINUX[python]
 
 
 def config_warnings(mode: str) -> list[str]:

@@ -4,18 +4,35 @@ file, code-size limit, the ``serverless.yml`` deploy config, and what its web pr
 Its event formats live in ``platforms/tencent_apigw`` (API Gateway trigger) and
 ``platforms/tencent_url`` (function URL).
 
-Where each fact comes from (checked 2026-11)
+Where each fact comes from (checked 2026-12)
 --------------------------------------------
-- Runtimes: Python 3.9 and 3.10 from Tencent's "absolute paths in standard language
-  environments" table (the web-function interpreters ``/var/lang/python39/bin/python3.9``,
-  ``/var/lang/python310/bin/python3.10``); 3.11 from public deployments' ``scf_bootstrap``
-  files, not the table; **3.12 unverified** (the same pattern). The ``PythonX.Y`` spelling of
-  deploy configs from the scf component's reference (``Python3.6``).
+- Runtimes: Python 3.9 and 3.10 from SCF's runtime list
+  (https://www.tencentcloud.com/document/product/583/40323, updated 2025-01-03) and the
+  CreateFunction API's ``Runtime`` values ``Python3.9``/``Python3.10``
+  (https://cloud.tencent.com/document/api/583/18586). **Python 3.11 and 3.12 are
+  unverified** on plain SCF (no SCF page lists them; CloudBase, which runs on SCF, lists
+  3.11). The code is unpacked into ``/var/user``, read-only; ``PYTHONDONTWRITEBYTECODE`` is
+  set, so byte-code is only read, never written.
+- Web-function interpreters ``/var/lang/python39/bin/python3.9``,
+  ``/var/lang/python310/bin/python3.10`` (SCF's start-file page,
+  https://cloud.tencent.com/document/product/583/56126, updated 2026-01-29, and its table
+  reproduced at https://docs.cloudbase.net/cloud-function/runtime-support, which adds
+  ``/var/lang/python311/bin/python3.11``); 3.12 **unverified** (the same pattern).
+- OS: the start-file page says Python 3.9 (with 3.7, 3.6, 2.7) runs on CentOS 7.9 (glibc
+  2.17) and "all other versions" on CentOS 8.5 (glibc 2.28): wheels up to ``manylinux_2_17``
+  for 3.9 and ``manylinux_2_28`` for 3.10 and newer (PEP 600).
 - Code size: 500 MB per function version before compression, layers included (SCF quota page).
+- Deploying: current Serverless Framework no longer bundles Tencent's components; Tencent's
+  ``serverless.yml`` (``component: scf``) is deployed by ``serverless-cloud-framework``
+  (npm package of that name, command ``scf deploy``; github.com/Serverlesstencent/
+  serverless-cloud-framework), or uploaded through the console / ``tccli scf
+  UpdateFunctionCode`` (``ZipFile`` at most 20 MB, API 583/18581).
 - ``serverless.yml``: ``inputs`` (``src``, ``handler``, ``runtime``, ``type: web``), the
   ``apigw`` trigger and ``function.isIntegratedResponse`` from the scf component's
-  configuration reference; the function-URL trigger (``http`` with ``authType`` and
-  ``netConfig``) from tencent-component-toolkit's ``triggers/http.ts``.
+  configuration reference (github.com/serverless-components/tencent-scf docs/configure.md,
+  https://cloud.tencent.com/document/product/1154/39271); the function-URL trigger
+  (``http`` with ``authType`` and ``netConfig``) from tencent-component-toolkit's
+  ``triggers/http.ts``.
 - Web functions: the platform forwards HTTP to port 9000 and adds ``X-Scf-*`` headers, the
   role's temporary keys among them (``X-Scf-Secret-Id``/``-Key``, ``X-Scf-Session-Token``).
 """
@@ -36,7 +53,7 @@ CODE_LIMIT = 500 * 1024 * 1024  # bytes, unzipped, layers included
 EVENT_RUNTIMES: dict[str, RuntimeName] = {
     "3.9": RuntimeName("Python3.9", True),
     "3.10": RuntimeName("Python3.10", True),
-    "3.11": RuntimeName("Python3.11", True),
+    "3.11": RuntimeName("Python3.11", False),
     "3.12": RuntimeName("Python3.12", False),
 }
 WEB_RUNTIMES: dict[str, WebRuntime] = {
@@ -45,6 +62,10 @@ WEB_RUNTIMES: dict[str, WebRuntime] = {
     "3.11": WebRuntime("/var/lang/python311/bin/python3.11", "Python 3.11", True),
     "3.12": WebRuntime("/var/lang/python312/bin/python3.12", "Python 3.12", False),
 }
+# The newest manylinux level each runtime's glibc runs: CentOS 7.9 for 3.9, 8.5 for newer.
+MANYLINUX: dict[str, str] = {"3.9": "2_17", "3.10": "2_28", "3.11": "2_28", "3.12": "2_28"}
+CODE_DIR = "/var/user"  # where the runtime unpacks the code (read-only)
+UNVERIFIED_WEB = "the Python 3.12 web runtime and its interpreter path"
 
 # --- web mode: the start file and the proxy's headers ----------------------------------------
 
@@ -61,7 +82,8 @@ CREDENTIAL_PREFIXES: tuple[str, ...] = ("x-scf-secret-",)
 # --- deploying -------------------------------------------------------------------------------
 
 CONFIG_FILE = "serverless.yml"
-DEPLOY_COMMAND = "sls deploy"
+DEPLOY_COMMAND = "scf deploy"
+DEPLOY_INSTALL = "npm i -g serverless-cloud-framework"
 DEPLOYS_FOLDER = True  # the scf component uploads a folder: the zip is unpacked beside it
 
 
@@ -107,8 +129,10 @@ def serverless_yml(
         inputs["type"] = "web"
     else:
         inputs["handler"] = f"index.{HANDLER_NAME}"
+    from . import event_runtime
+
     inputs.update(
-        runtime=EVENT_RUNTIMES[python].name,
+        runtime=event_runtime(NAME, python).name,
         region=region,
         memorySize=memory_mb,
         timeout=timeout_s,
@@ -137,7 +161,8 @@ def serverless_yml(
         }
     inputs["events"] = [event]
     header = [
-        "Tencent SCF through Serverless Framework's scf component. Deploy: sls deploy",
+        "Tencent SCF through the scf component. Deploy with serverless-cloud-framework:",
+        "npm i -g serverless-cloud-framework, then scf deploy",
         f"Written by `faas-bridge package`: {src}/ holds the unpacked package.",
     ]
     if trigger == "apigw":
@@ -159,6 +184,11 @@ def deploy_config(
         trigger=options.get("trigger") or "url",
         region=options.get("region") or DEFAULT_REGION,
     )
+
+
+def manylinux(python: str, mode: str) -> str:
+    """The newest ``manylinux_2_X`` level (``"2_28"``) the runtime for ``python`` runs."""
+    return MANYLINUX[python]
 
 
 def config_warnings(mode: str) -> list[str]:
