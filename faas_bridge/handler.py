@@ -224,7 +224,7 @@ def make_handler(
     Args:
         app: the WSGI or ASGI application (ASGI 3, or an ASGI 2 class).
         platform: skip detection and treat every HTTP event as this format:
-            ``"tencent_apigw"``, ``"tencent_url"``, ``"cloudbase"`` or ``"alibaba_fc"``.
+            one of ``faas_bridge.platforms.PLATFORM_NAMES`` (``"tencent_apigw"``...).
         interface: ``"wsgi"`` or ``"asgi"``; detected from the app when omitted.
         base_path: a path prefix (``"/api"``) stripped on a segment boundary and moved into
             ``SCRIPT_NAME``, so the app routes as if mounted there.

@@ -15,6 +15,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..platforms import PLATFORM_NAMES
 from . import EXIT_MISSING_EXTRA, EXIT_USAGE, CliError, format_name
 
 __all__ = ["register"]
@@ -44,8 +45,8 @@ def register(subparsers: Any) -> None:
         "-p",
         "--platform",
         required=True,
-        help="the gateway's event format: tencent_apigw, tencent_url, cloudbase, alibaba_fc "
-        "(a cloud name where it has one format: alibaba)",
+        help=f"the gateway's event format: {', '.join(PLATFORM_NAMES)} "
+        "(or a cloud name where that names one format: alibaba)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")

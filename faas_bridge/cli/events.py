@@ -16,6 +16,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..platforms import PLATFORM_NAMES
 from . import EXIT_BAD_EVENT, EXIT_OK, EXIT_USAGE, CliError
 
 __all__ = ["add_request_arguments", "event_from_arguments", "register", "write_out"]
@@ -28,7 +29,7 @@ def register(subparsers: Any) -> None:
         "events",
         help="print an event as a platform's gateway sends it, or list the sample events",
         description=(
-            "With PLATFORM (tencent_apigw, tencent_url, cloudbase, alibaba_fc), print the HTTP "
+            f"With PLATFORM ({', '.join(PLATFORM_NAMES)}), print the HTTP "
             "event that platform's gateway would send for the request the flags describe. "
             "With a sample name (tencent_apigw/get_query), print that shipped sample. "
             "With neither, list the shipped samples."

@@ -17,6 +17,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..platforms import PLATFORM_NAMES
 from . import EXIT_BAD_EVENT, EXIT_HANDLER_FAILED, EXIT_OK, EXIT_USAGE, CliError, format_name
 from .events import add_request_arguments, dump_json, request_flags_given, write_out
 
@@ -42,7 +43,7 @@ def register(subparsers: Any) -> None:
         "-p",
         "--platform",
         help=(
-            "the event format: tencent_apigw, tencent_url, cloudbase or alibaba_fc "
+            f"the event format: {', '.join(PLATFORM_NAMES)} "
             f"(default: detected from --event, else {DEFAULT_PLATFORM})"
         ),
     )
