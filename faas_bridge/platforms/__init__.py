@@ -14,7 +14,7 @@ over generated events), so the order only decides which one is asked first.
 from __future__ import annotations
 
 from ..names import normalise, unknown_name
-from . import alibaba_fc, cloudbase, tencent_apigw, tencent_url
+from . import alibaba_apigw, alibaba_fc, cloudbase, tencent_apigw, tencent_url
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds of cold start; the protocol is for mypy only
@@ -55,6 +55,7 @@ _DETECTION_ORDER: tuple[Platform, ...] = (
     tencent_url,
     cloudbase,
     alibaba_fc,
+    alibaba_apigw,
 )
 
 PLATFORMS: dict[str, Platform] = {platform.NAME: platform for platform in _DETECTION_ORDER}
