@@ -213,6 +213,7 @@ def make_handler(
     deadline: float | None = None,
     request_limit: int | None = None,
     response_limit: int | None = None,
+    events_path: str | None = None,
 ) -> Handler:
     """Wrap a WSGI app (Flask, Django) or an ASGI app (FastAPI, Starlette) as a cloud-function
     handler.
@@ -254,6 +255,12 @@ def make_handler(
         deadline: ASGI only. Seconds an invocation may run before the response collected so
             far is returned (streaming apps). By default derived from the platform context:
             its time limit minus 20 % (at most 1 s) kept for returning the response.
+        events_path: deliver every non-HTTP event (timer, queue, storage notification) to
+            the app as ``POST <events_path>`` with the event as JSON body and its kind in
+            ``X-Faas-Bridge-Event-Kind``; the app's answer (JSON decoded) is returned, an
+            error status raises :class:`~faas_bridge.nonhttp.EventRouteError`. Requests
+            from HTTP triggers to that path stay ordinary requests: the app tells them apart
+            with :func:`faas_bridge.event_kind`. Not combinable with ``on_event``.
     """
     if on_error not in ("respond", "raise"):
         raise ConfigurationError(f"on_error must be 'respond' or 'raise', not {on_error!r}")
@@ -290,7 +297,19 @@ def make_handler(
         run = _asgi_runner(
             app, double_callable, lifespan, lifespan_eager, startup_timeout, deadline
         )
-    return Handler(app, interface, run, chosen, options, on_event, on_error == "raise")
+    handler = Handler(app, interface, run, chosen, options, on_event, on_error == "raise")
+    if events_path is not None:
+        _route_events(handler, events_path)
+    return handler
+
+
+def _route_events(handler: Handler, events_path: str) -> None:
+    """Non-HTTP events go to the app as ``POST events_path`` (see :mod:`.nonhttp`)."""
+    from .nonhttp import EventRoute, check_events_path
+
+    if handler._on_event is not None:
+        raise ConfigurationError("give on_event or events_path, not both")
+    handler._on_event = EventRoute(check_events_path(events_path), handler._respond)
 
 
 def _asgi_runner(

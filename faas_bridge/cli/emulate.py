@@ -30,7 +30,9 @@ is sent as the gateway would send it (list headers repeated, base64 bodies decod
 gateway's own error for a malformed return). With tencent_apigw, requests under /<stage>/
 are treated as on the default domain (the stage leaves the path and prefixes the app's URLs);
 other paths as on a custom domain. Request and response size limits and the handler timeout
-are the platform's. Needs the serve extra: pip install "faas-bridge[serve]"."""
+are the platform's. POST /__faas_bridge__/trigger/KIND fires a non-HTTP event (a timer by
+default; KIND as 'faas-bridge events' lists) and answers the handler's result as JSON.
+Needs the serve extra: pip install "faas-bridge[serve]"."""
 
 
 def register(subparsers: Any) -> None:
@@ -72,6 +74,12 @@ def register(subparsers: Any) -> None:
         help="handler timeout (default: 3 on Tencent and CloudBase, 60 on Alibaba FC)",
     )
     parser.add_argument(
+        "--events-path",
+        metavar="PATH",
+        help="an app TARGET gets make_handler(app, events_path=PATH): trigger events reach it "
+        "as POST PATH",
+    )
+    parser.add_argument(
         "--show-events",
         action="store_true",
         help="print each event and returned value (credential headers redacted)",
@@ -111,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
         config = Gateway(config).config  # checked before the user's code is imported
     except ConfigurationError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    options = {"base_path": config.base_path} if config.base_path else {}
+    options: dict[str, Any] = {"base_path": config.base_path} if config.base_path else {}
+    if args.events_path:
+        options["events_path"] = args.events_path
     handler = handler_for(load_target(args.target), **options)  # an app is wrapped
     emulator = Emulator(handler, config, out=sys.stdout)
     _configure_logging()

@@ -32,7 +32,8 @@ def register(subparsers: Any) -> None:
             f"With PLATFORM ({', '.join(PLATFORM_NAMES)}), print the HTTP "
             "event that platform's gateway would send for the request the flags describe. "
             "With a sample name (tencent_apigw/get_query), print that shipped sample. "
-            "With neither, list the shipped samples."
+            "With a trigger kind (tencent.timer, alibaba.oss...), print a sample non-HTTP "
+            "event of that kind. With neither, list the samples and kinds."
         ),
     )
     parser.add_argument("platform", nargs="?", metavar="PLATFORM|SAMPLE")
@@ -159,13 +160,17 @@ def dump_json(value: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigurationError
     from ..platforms import resolve_platform_name
-    from ..testing import list_events, load_event
+    from ..testing import build_trigger_event, list_events, load_event, trigger_kinds
 
     name = args.platform
     if name is None:
         if request_flags_given(args):
             raise CliError("give a PLATFORM to build an event from the request flags", EXIT_USAGE)
         samples = list_events()
+        samples.update(
+            (kind, "a non-HTTP trigger event (make_handler(events_path=...) delivers it)")
+            for kind in trigger_kinds()
+        )
         width = max(len(sample) for sample in samples)
         write_out(
             "\n".join(
@@ -179,6 +184,11 @@ def run(args: argparse.Namespace) -> int:
                 "the request flags build an event; they cannot change a sample", EXIT_USAGE
             )
         write_out(dump_json(load_event(name)))
+        return EXIT_OK
+    if name in trigger_kinds():
+        if request_flags_given(args):
+            raise CliError("the request flags build an HTTP event, not a trigger's", EXIT_USAGE)
+        write_out(dump_json(build_trigger_event(name)))
         return EXIT_OK
     if "/" in name:
         raise CliError(

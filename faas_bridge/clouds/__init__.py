@@ -40,6 +40,13 @@ if TYPE_CHECKING:
         CONFIG_FILE: str
         DEPLOY_COMMAND: str
         DEPLOYS_FOLDER: bool
+        EVENTS_AS_BYTES: bool  # its runtime passes trigger events as bytes of JSON
+        TRIGGER_EVENTS: dict[str, Any]  # event kind -> a sample trigger event of that kind
+        TIMER_KIND: str  # the kind of its timer trigger's event
+        TIMER_FIELDS: tuple[str, str, str]  # the timer event's name, message and time fields
+
+        def event_kind(self, event: Any) -> str | None:
+            """The kind (``"tencent.timer"``) of one of this cloud's non-HTTP events."""
 
         def read_web_headers(self, headers: Mapping[str, str]) -> tuple[str, dict[str, Any]] | None:
             """``(request id, context)`` when a web-mode request carries this cloud's headers."""
@@ -62,10 +69,12 @@ __all__ = [
     "PYTHON_VERSIONS",
     "RuntimeName",
     "WebRuntime",
+    "event_kind",
     "event_runtime",
     "get_cloud",
     "is_credential_header",
     "resolve_cloud_name",
+    "trigger_sample",
     "web_runtime",
 ]
 
@@ -123,6 +132,27 @@ def web_runtime(cloud: str, python: str) -> WebRuntime:
     if runtime is None:
         raise ValueError(f"{module.TITLE} has no web runtime for Python {python}")
     return runtime
+
+
+def event_kind(event: Any) -> str:
+    """The kind of a non-HTTP event as far as some cloud recognises it (``"tencent.timer"``,
+    ``"alibaba.oss"``...; see each cloud module's ``event_kind``), else ``"unknown"``."""
+    for cloud in CLOUDS.values():
+        kind = cloud.event_kind(event)
+        if kind is not None:
+            return kind
+    return "unknown"
+
+
+def trigger_sample(kind: str) -> tuple[Any, bool]:
+    """``(a sample event of kind, whether the cloud's runtime passes it as bytes)``."""
+    for cloud in CLOUDS.values():
+        if kind in cloud.TRIGGER_EVENTS:
+            return cloud.TRIGGER_EVENTS[kind], cloud.EVENTS_AS_BYTES
+    from ..errors import ConfigurationError
+
+    kinds = ", ".join(kind for cloud in CLOUDS.values() for kind in cloud.TRIGGER_EVENTS)
+    raise ConfigurationError(f"unknown event kind {kind!r}; known kinds: {kinds}")
 
 
 def is_credential_header(name: str) -> bool:

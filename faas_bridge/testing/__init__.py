@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .events import CookiesInput, HeadersInput, QueryInput, build_context, build_event
     from .responses import Headers, TestResponse, parse_response
     from .samples import list_events, load_event
+    from .triggers import build_timer_event, build_trigger_event, trigger_kinds
 
 __all__ = [
     "PLATFORM_NAMES",
@@ -44,10 +45,13 @@ __all__ = [
     "as_handler",
     "build_context",
     "build_event",
+    "build_timer_event",
+    "build_trigger_event",
     "is_handler",
     "list_events",
     "load_event",
     "parse_response",
+    "trigger_kinds",
 ]
 
 _HOMES = {
@@ -67,6 +71,9 @@ _HOMES = {
     "parse_response": ".responses",
     "list_events": ".samples",
     "load_event": ".samples",
+    "build_timer_event": ".triggers",
+    "build_trigger_event": ".triggers",
+    "trigger_kinds": ".triggers",
 }
 
 
