@@ -11,6 +11,7 @@ import shutil
 import stat
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from .clouds import RuntimeName, event_runtime, get_cloud
 
@@ -56,7 +57,13 @@ def write_deploy_configs(
     archive = Path(zip_path)
     folder = archive.parent
     fn_name = function_name(name or archive.stem)
-    options = {"trigger": trigger, "region": region, "env_id": env_id, "http_path": http_path}
+    options: dict[str, Any] = {
+        "trigger": trigger,
+        "region": region,
+        "env_id": env_id,
+        "http_path": http_path,
+        "index_hooks": _index_hooks(archive, cloud.LIFECYCLE_HOOKS),
+    }
     text = cloud.deploy_config(
         name=fn_name, archive=archive.name, python=python, mode=mode, options=options
     )
@@ -66,6 +73,19 @@ def write_deploy_configs(
     config = folder / cloud.CONFIG_FILE
     config.write_text(text, encoding="utf-8")
     return [config, *written]
+
+
+def _index_hooks(archive: Path, hooks: dict[str, str]) -> bool:
+    """Whether the zip's ``index.py`` defines every lifecycle hook the cloud would call (a
+    deploy config naming a missing one would fail every instance's start)."""
+    if not hooks:
+        return False
+    try:
+        with zipfile.ZipFile(archive) as source:
+            text = source.read("index.py").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return all(re.search(rf"^(def {name}\(|{name}\s*=)", text, re.M) for name in hooks)
 
 
 def _unpack(archive: Path, folder: Path) -> Path:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # typing costs milliseconds of cold start; annotations only
     from collections.abc import Iterable
     from typing import Any, Callable, Literal
 
+    from .lifecycle import Lifecycle
     from .lifespan import LifespanMode
     from .options import FcCookieMode
     from .platforms import Platform
@@ -39,7 +40,16 @@ class Handler:
     It also answers Alibaba FC 2.0's WSGI-style call ``handler(environ, start_response)``.
     """
 
-    __slots__ = ("_on_event", "_options", "_platform", "_raise_errors", "_run", "app", "interface")
+    __slots__ = (
+        "_lifecycle",
+        "_on_event",
+        "_options",
+        "_platform",
+        "_raise_errors",
+        "_run",
+        "app",
+        "interface",
+    )
 
     def __init__(
         self,
@@ -194,6 +204,25 @@ class Handler:
         platform = self._platform.NAME if self._platform else "auto"
         return f"<faas_bridge.Handler {self.interface} app={self.app!r} platform={platform}>"
 
+    def initializer(self, context: Any = None) -> None:
+        """Alibaba FC's Initializer hook (``index.initializer``): start the app once per
+        instance, before its first invocation: ASGI lifespan startup, then ``on_startup``.
+        Raises when start-up fails, so FC retries on a new instance."""
+        self._lifecycle_of().initializer(context)
+
+    def pre_stop(self, context: Any = None) -> None:
+        """Alibaba FC's PreStop hook (``index.pre_stop``): wait for running invocations,
+        run ``on_shutdown``, then ASGI lifespan shutdown. Once per instance; never raises."""
+        self._lifecycle_of().pre_stop(context)
+
+    def _lifecycle_of(self) -> Lifecycle:
+        lifecycle: Lifecycle | None = getattr(self, "_lifecycle", None)
+        if lifecycle is None:  # nothing to start or stop: made on demand (keeps imports light)
+            from .lifecycle import Lifecycle
+
+            lifecycle = self._lifecycle = Lifecycle(self._run, (), (), 30.0)
+        return lifecycle
+
 
 def make_handler(
     app: Any,
@@ -214,6 +243,8 @@ def make_handler(
     request_limit: int | None = None,
     response_limit: int | None = None,
     events_path: str | None = None,
+    on_startup: Callable[[], object] | Iterable[Callable[[], object]] | None = None,
+    on_shutdown: Callable[[], object] | Iterable[Callable[[], object]] | None = None,
 ) -> Handler:
     """Wrap a WSGI app (Flask, Django) or an ASGI app (FastAPI, Starlette) as a cloud-function
     handler.
@@ -261,6 +292,11 @@ def make_handler(
             error status raises :class:`~faas_bridge.nonhttp.EventRouteError`. Requests
             from HTTP triggers to that path stay ordinary requests: the app tells them apart
             with :func:`faas_bridge.event_kind`. Not combinable with ``on_event``.
+        on_startup: a callable (or several) run once per instance when it starts: in
+            ``handler.initializer`` (FC's Initializer hook) if the cloud calls it, else at
+            the first invocation. WSGI and ASGI apps alike.
+        on_shutdown: a callable (or several) run in ``handler.pre_stop`` (FC's PreStop
+            hook), after running invocations finished (up to ``startup_timeout``).
     """
     if on_error not in ("respond", "raise"):
         raise ConfigurationError(f"on_error must be 'respond' or 'raise', not {on_error!r}")
@@ -298,9 +334,31 @@ def make_handler(
             app, double_callable, lifespan, lifespan_eager, startup_timeout, deadline
         )
     handler = Handler(app, interface, run, chosen, options, on_event, on_error == "raise")
+    _add_lifecycle(handler, on_startup, on_shutdown, lifespan, startup_timeout)
     if events_path is not None:
         _route_events(handler, events_path)
     return handler
+
+
+def _add_lifecycle(
+    handler: Handler,
+    on_startup: Any,
+    on_shutdown: Any,
+    lifespan: LifespanMode,
+    timeout: float,
+) -> None:
+    """``handler.initializer``/``pre_stop`` (see :mod:`.lifecycle`); the runner is wrapped
+    (first-call start-up, counting running invocations) only where there is something to
+    start or stop: user hooks, or an ASGI app's lifespan."""
+    nothing_to_run = handler.interface == "wsgi" or lifespan == "off"
+    if on_startup is None and on_shutdown is None and nothing_to_run:
+        return  # Handler._lifecycle_of makes an empty one if FC calls the hooks
+    from .lifecycle import Counted, Lifecycle, hooks_from
+
+    startup = hooks_from(on_startup, "on_startup")
+    shutdown = hooks_from(on_shutdown, "on_shutdown")
+    handler._run = Counted(handler._run)
+    handler._lifecycle = Lifecycle(handler._run, startup, shutdown, timeout)
 
 
 def _route_events(handler: Handler, events_path: str) -> None:

@@ -154,7 +154,9 @@ class WsgiContextMiddleware:
             log = _WsgiAccess(environ, target, started, info.request_id)
             start_response = log.wrap(start_response)
         if info.control_path in LIFECYCLE_PATHS:
-            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+            status = _run_lifecycle(info)
+            reason = "200 OK" if status == 200 else "500 Internal Server Error"
+            start_response(reason, [("Content-Type", "text/plain"), ("Content-Length", "0")])
             body: Iterable[bytes] = [b""]
         else:
             try:
@@ -286,7 +288,7 @@ class AsgiContextMiddleware:
         failed = False
         try:
             if info.control_path in LIFECYCLE_PATHS:
-                await _answer_lifecycle(logged_send)
+                await _answer_lifecycle(logged_send, info)
             else:
                 await self.app(scope, receive, logged_send)
         except Exception:
@@ -333,11 +335,25 @@ def _scope_headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
-async def _answer_lifecycle(send: Send) -> None:
+def _run_lifecycle(info: WebContext) -> int:
+    """FC's control call run as the handler's hook (the user's on_startup/on_shutdown, when a
+    make_handler call in the process registered some): the status to answer."""
+    hook = _fc.LIFECYCLE_CALLS.get(info.control_path or "")
+    if hook is None:
+        return 200
+    from .lifecycle import run_web_hook
+
+    return run_web_hook(hook, info.context)
+
+
+async def _answer_lifecycle(send: Send, info: WebContext) -> None:
+    import asyncio
+
+    status = await asyncio.get_running_loop().run_in_executor(None, _run_lifecycle, info)
     await send(
         {
             "type": "http.response.start",
-            "status": 200,
+            "status": status,
             "headers": [(b"content-type", b"text/plain"), (b"content-length", b"0")],
         }
     )

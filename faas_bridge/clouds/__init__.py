@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         EVENTS_AS_BYTES: bool  # its runtime passes trigger events as bytes of JSON
         TRIGGER_EVENTS: dict[str, Any]  # event kind -> a sample trigger event of that kind
         TIMER_KIND: str  # the kind of its timer trigger's event
+        LIFECYCLE_HOOKS: dict[str, str]  # index.py attribute -> Handler hook method
         TIMER_FIELDS: tuple[str, str, str]  # the timer event's name, message and time fields
 
         def event_kind(self, event: Any) -> str | None:

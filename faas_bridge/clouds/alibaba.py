@@ -64,6 +64,8 @@ CONTROL_PATH_HEADER = "x-fc-control-path"
 # Lifecycle calls, sent with CONTROL_PATH_HEADER. The app's own start-up already ran when
 # the server started, so they are answered with an empty 200.
 LIFECYCLE_PATHS = frozenset({"/initialize", "/pre-freeze", "/pre-stop"})
+# The Handler method each control call runs (/pre-freeze: nothing to do).
+LIFECYCLE_CALLS = {"/initialize": "initializer", "/pre-stop": "pre_stop"}
 CREDENTIAL_HEADERS: frozenset[str] = frozenset({"x-fc-security-token"})
 CREDENTIAL_PREFIXES: tuple[str, ...] = ("x-fc-access-key-",)
 
@@ -74,6 +76,16 @@ CREDENTIAL_PREFIXES: tuple[str, ...] = ("x-fc-access-key-",)
 # fc3); EventBridge-based triggers (MNS queue, RocketMQ, Kafka...) send CloudEvents 1.0 with
 # ``aliyun*`` extensions (https://www.alibabacloud.com/help/en/functioncompute/fc/mns-queue-triggers),
 # a JSON array of them in batch mode. FC's built-in runtimes pass the event as bytes.
+
+# FC 3.0's instance lifecycle hooks (Initializer, PreStop; the Python runtime calls
+# ``hook(context)``): index.py attribute -> Handler method, and their s.yaml timeouts in
+# seconds (FC allows up to 300 s and 90 s). Sources: https://www.alibabacloud.com/help/en/
+# functioncompute/fc/lifecycle-hooks-for-function-instances-1 ; s.yaml's
+# instanceLifecycleConfig from the fc3 component's schema (github.com/devsapp/fc3,
+# src/schema.json: {handler: string, timeout: number >= 1}).
+LIFECYCLE_HOOKS: dict[str, str] = {"initializer": "initializer", "pre_stop": "pre_stop"}
+INITIALIZER_TIMEOUT = 60
+PRE_STOP_TIMEOUT = 60
 
 EVENTS_AS_BYTES = True
 TIMER_KIND = "alibaba.timer"
@@ -244,9 +256,13 @@ def s_yaml(
     region: str = DEFAULT_REGION,
     memory_mb: int = 512,
     timeout_s: int = 30,
+    lifecycle_hooks: bool = True,
 ) -> str:
     """``s.yaml`` for Serverless Devs' ``fc3`` component: an FC 3.0 function with an
-    anonymous HTTP trigger. ``code`` is the zip (or folder) relative to the file."""
+    anonymous HTTP trigger. ``code`` is the zip (or folder) relative to the file.
+    ``lifecycle_hooks``: wire FC's Initializer and PreStop to ``index.initializer`` and
+    ``index.pre_stop`` (web mode: FC's /initialize and /pre-stop calls, which the server
+    answers)."""
     props: dict[str, Any] = {"region": region, "functionName": name}
     if mode == "web":
         runtime = WEB_RUNTIMES[python]
@@ -266,6 +282,11 @@ def s_yaml(
             handler=f"index.{HANDLER_NAME}",
         )
     props.update(memorySize=memory_mb, timeout=timeout_s)
+    if lifecycle_hooks:  # the generated index.py exports both (see LIFECYCLE_HOOKS)
+        props["instanceLifecycleConfig"] = {
+            "initializer": {"handler": "index.initializer", "timeout": INITIALIZER_TIMEOUT},
+            "preStop": {"handler": "index.pre_stop", "timeout": PRE_STOP_TIMEOUT},
+        }
     props["triggers"] = [
         {
             "triggerName": "http",
@@ -300,6 +321,7 @@ def deploy_config(
         python=python,
         mode=mode,
         region=options.get("region") or DEFAULT_REGION,
+        lifecycle_hooks=mode == "web" or bool(options.get("index_hooks")),
     )
 
 

@@ -57,6 +57,8 @@ CREDENTIAL_PREFIXES: tuple[str, ...] = ()
 # --- non-HTTP trigger events: CloudBase functions run on SCF, whose trigger events (timers)
 # they receive (unverified for CloudBase itself); clouds/tencent.py recognises them.
 
+LIFECYCLE_HOOKS: dict[str, str] = {}  # none, as on SCF
+
 EVENTS_AS_BYTES = False
 TIMER_KIND = tencent.TIMER_KIND
 TIMER_FIELDS = tencent.TIMER_FIELDS

@@ -64,6 +64,9 @@ CREDENTIAL_PREFIXES: tuple[str, ...] = ("x-scf-secret-",)
 # https://cloud.tencent.com/document/product/583/49587, EventBridge (CloudEvents 1.0) from
 # https://tencentcloud.com/document/product/1108/46255. The function receives a dict.
 
+# No instance lifecycle hooks on SCF (only an initialisation timeout for module import).
+LIFECYCLE_HOOKS: dict[str, str] = {}
+
 EVENTS_AS_BYTES = False
 TIMER_KIND = "tencent.timer"
 TIMER_FIELDS = ("TriggerName", "Message", "Time")  # name, user message, firing time
