@@ -245,6 +245,8 @@ def make_handler(
     events_path: str | None = None,
     on_startup: Callable[[], object] | Iterable[Callable[[], object]] | None = None,
     on_shutdown: Callable[[], object] | Iterable[Callable[[], object]] | None = None,
+    record_events: bool | None = None,
+    redact_headers: Iterable[str] = ("Authorization", "Cookie"),
 ) -> Handler:
     """Wrap a WSGI app (Flask, Django) or an ASGI app (FastAPI, Starlette) as a cloud-function
     handler.
@@ -297,6 +299,11 @@ def make_handler(
             the first invocation. WSGI and ASGI apps alike.
         on_shutdown: a callable (or several) run in ``handler.pre_stop`` (FC's PreStop
             hook), after running invocations finished (up to ``startup_timeout``).
+        record_events: write each event to standard output (the function's log) as one
+            ``FAAS_BRIDGE_EVENT {...}`` JSON line, credentials and ``redact_headers``
+            redacted, long bodies cut (see :mod:`faas_bridge.record`). ``None`` (default):
+            on when the environment variable ``FAAS_BRIDGE_RECORD_EVENTS`` is ``1``.
+        redact_headers: header names (any case) whose values recording replaces.
     """
     if on_error not in ("respond", "raise"):
         raise ConfigurationError(f"on_error must be 'respond' or 'raise', not {on_error!r}")
@@ -337,6 +344,16 @@ def make_handler(
     _add_lifecycle(handler, on_startup, on_shutdown, lifespan, startup_timeout)
     if events_path is not None:
         _route_events(handler, events_path)
+    if record_events is None:
+        import os
+
+        record_events = os.environ.get("FAAS_BRIDGE_RECORD_EVENTS", "") == "1"
+    if record_events:
+        from .record import make_recording
+
+        if isinstance(redact_headers, str):
+            raise ConfigurationError("redact_headers takes a list of header names")
+        return make_recording(handler, redact_headers)
     return handler
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..platforms import PLATFORM_NAMES
     from .client import FaasClient, Handler, as_handler, is_handler
     from .events import CookiesInput, HeadersInput, QueryInput, build_context, build_event
+    from .recorded import import_events, recorded_events, replay
     from .responses import Headers, TestResponse, parse_response
     from .samples import list_events, load_event
     from .triggers import build_timer_event, build_trigger_event, trigger_kinds
@@ -47,10 +48,13 @@ __all__ = [
     "build_event",
     "build_timer_event",
     "build_trigger_event",
+    "import_events",
     "is_handler",
     "list_events",
     "load_event",
     "parse_response",
+    "recorded_events",
+    "replay",
     "trigger_kinds",
 ]
 
@@ -74,6 +78,9 @@ _HOMES = {
     "build_timer_event": ".triggers",
     "build_trigger_event": ".triggers",
     "trigger_kinds": ".triggers",
+    "import_events": ".recorded",
+    "recorded_events": ".recorded",
+    "replay": ".recorded",
 }
 
 
