@@ -215,6 +215,9 @@ class Handler:
         run ``on_shutdown``, then ASGI lifespan shutdown. Once per instance; never raises."""
         self._lifecycle_of().pre_stop(context)
 
+    def _unknown_event(self, event: Any, context: Any) -> Any:
+        raise UnknownEventError(_describe_unknown(event, self._platform))
+
     def _lifecycle_of(self) -> Lifecycle:
         lifecycle: Lifecycle | None = getattr(self, "_lifecycle", None)
         if lifecycle is None:  # nothing to start or stop: made on demand (keeps imports light)
@@ -247,6 +250,7 @@ def make_handler(
     on_shutdown: Callable[[], object] | Iterable[Callable[[], object]] | None = None,
     record_events: bool | None = None,
     redact_headers: Iterable[str] = ("Authorization", "Cookie"),
+    commands: bool = False,
 ) -> Handler:
     """Wrap a WSGI app (Flask, Django) or an ASGI app (FastAPI, Starlette) as a cloud-function
     handler.
@@ -304,6 +308,9 @@ def make_handler(
             redacted, long bodies cut (see :mod:`faas_bridge.record`). ``None`` (default):
             on when the environment variable ``FAAS_BRIDGE_RECORD_EVENTS`` is ``1``.
         redact_headers: header names (any case) whose values recording replaces.
+        commands: run Django/Flask/Python commands sent as a direct-invoke event
+            ``{"faas_bridge.command": {...}}`` (see :mod:`faas_bridge.commands`). Off by
+            default: whoever may invoke the function can then run code in it.
     """
     if on_error not in ("respond", "raise"):
         raise ConfigurationError(f"on_error must be 'respond' or 'raise', not {on_error!r}")
@@ -344,6 +351,8 @@ def make_handler(
     _add_lifecycle(handler, on_startup, on_shutdown, lifespan, startup_timeout)
     if events_path is not None:
         _route_events(handler, events_path)
+    if commands:
+        _run_commands(handler)
     if record_events is None:
         import os
 
@@ -376,6 +385,16 @@ def _add_lifecycle(
     shutdown = hooks_from(on_shutdown, "on_shutdown")
     handler._run = Counted(handler._run)
     handler._lifecycle = Lifecycle(handler._run, startup, shutdown, timeout)
+
+
+def _run_commands(handler: Handler) -> None:
+    """Command events run before any other non-HTTP handling (see :mod:`.commands`)."""
+    from .commands import CommandRunner
+
+    fallback = handler._on_event
+    if fallback is None:
+        fallback = handler._unknown_event
+    handler._on_event = CommandRunner(handler.app, fallback)
 
 
 def _route_events(handler: Handler, events_path: str) -> None:

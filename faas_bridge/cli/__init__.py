@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "invoke",
     "events",
     "import-events",
+    "command-event",
     "serve",
     "emulate",
     "bootstrap",

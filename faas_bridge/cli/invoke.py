@@ -60,6 +60,12 @@ def register(subparsers: Any) -> None:
         metavar="PATH",
         help="when TARGET is an app: wrap it with make_handler(app, events_path=PATH)",
     )
+    parser.add_argument(
+        "--commands",
+        action="store_true",
+        help="when TARGET is an app: wrap it with make_handler(app, commands=True), so a "
+        "'faas-bridge command-event' event runs its command",
+    )
     parser.add_argument("--context", metavar="FILE", help="a JSON object of context fields to set")
     parser.add_argument(
         "--raw", action="store_true", help="print the handler's return value as JSON"
@@ -103,6 +109,10 @@ def run(args: argparse.Namespace) -> int:
         if is_handler(target):
             raise CliError("--events-path applies to an app, not to a handler", EXIT_USAGE)
         options["events_path"] = args.events_path
+    if args.commands:
+        if is_handler(target):
+            raise CliError("--commands applies to an app, not to a handler", EXIT_USAGE)
+        options["commands"] = True
     handler = handler_for(target, **options)
     returned = _call(handler, event, context)
 
