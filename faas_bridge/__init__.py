@@ -17,6 +17,7 @@ from .errors import (
     UnknownEventError,
 )
 from .handler import Handler, make_handler
+from .nonhttp import EventRouteError, event_kind
 
 __version__ = "0.1.0"
 
@@ -24,10 +25,12 @@ __all__ = [
     "AppResponseError",
     "BridgeError",
     "ConfigurationError",
+    "EventRouteError",
     "Handler",
     "LifespanError",
     "MalformedEventError",
     "UnknownEventError",
     "__version__",
+    "event_kind",
     "make_handler",
 ]

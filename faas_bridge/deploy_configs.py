@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+import zipfile
 from pathlib import Path
+from typing import Any
 
 from .clouds import RuntimeName, event_runtime, get_cloud
 
@@ -62,12 +64,13 @@ def write_deploy_configs(
     if project is not None:
         writing.check_output(Path(project).resolve(), folder, "deploy folder")
     fn_name = function_name(name or archive.stem)
-    options = {
+    options: dict[str, Any] = {
         "trigger": trigger,
         "region": region,
         "env_id": env_id,
         "http_path": http_path,
         "domain": domain,
+        "index_hooks": _index_hooks(archive, cloud.LIFECYCLE_HOOKS),
     }
     text = cloud.deploy_config(
         name=fn_name, archive=f"../{archive.name}", python=python, mode=mode, options=options
@@ -79,3 +82,16 @@ def write_deploy_configs(
     config = folder / cloud.CONFIG_FILE
     config.write_text(text, encoding="utf-8")
     return [config, *written]
+
+
+def _index_hooks(archive: Path, hooks: dict[str, str]) -> bool:
+    """Whether the zip's ``index.py`` defines every lifecycle hook the cloud would call (a
+    deploy config naming a missing one would fail every instance's start)."""
+    if not hooks:
+        return False
+    try:
+        with zipfile.ZipFile(archive) as source:
+            text = source.read("index.py").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return all(re.search(rf"^(def {name}\(|{name}\s*=)", text, re.M) for name in hooks)

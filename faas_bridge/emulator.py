@@ -18,6 +18,12 @@ The I/O-free half (:class:`Gateway`: request to event, return to reply, the gate
 replies) is separate from the ASGI half (:class:`Emulator`: reading, the worker thread, the
 timeout, the access log), so the rules can be tested with plain values.
 
+Non-HTTP triggers: ``POST /__faas_bridge__/trigger/<kind>`` (``tencent.timer``,
+``alibaba.oss``...; without ``/<kind>``, the cloud's timer) calls the handler with a sample
+event of that kind (a JSON object in the body replaces top-level fields of the sample) and
+answers 200 with the handler's result as JSON, or 502 when it raised. That path is the
+emulator's own: it never reaches the app as an HTTP request.
+
 Emulated behaviour, not the clouds' exact bytes: apart from Tencent's documented 403 body,
 the error replies (404 outside the base path, 413, 502, 504) follow each platform's style and
 say ``emulated`` in an ``x-faas-bridge-emulated`` header, naming the reason.
@@ -52,6 +58,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "REQUEST_LIMITS",
     "RESPONSE_LIMITS",
+    "TRIGGER_PATH",
     "Emulator",
     "EmulatorConfig",
     "Gateway",
@@ -72,6 +79,7 @@ _FRAMING = frozenset({"transfer-encoding", "connection"})
 _NO_BODY_STATUSES = frozenset({204, 304})
 _SHOWN_CHARS = 1000  # longer strings are cut in --show-events output
 REDACTED = "<redacted>"
+TRIGGER_PATH = "/__faas_bridge__/trigger"  # POST here fires a non-HTTP event
 
 access_logger = logging.getLogger("faas_bridge.access")
 logger = logging.getLogger("faas_bridge.emulator")
@@ -368,7 +376,15 @@ class Emulator:
         client_ip = client[0] if client else "127.0.0.1"
         body = await self._read_body(receive)
         request_id = "-"
-        if body is None:
+        trigger = _trigger_kind(method, raw_path)
+        if trigger is not None and body is not None:
+            fired = self._trigger_invocation(trigger, body)
+            if isinstance(fired, Reply):
+                reply = fired
+            else:
+                request_id = fired.request_id
+                reply = await self._fire(fired)
+        elif body is None:
             limit = _megabytes(self.gateway.request_limit)
             reply = self.gateway.error(
                 "request_too_large",
@@ -407,6 +423,43 @@ class Emulator:
             (time.perf_counter() - started) * 1000,
             request_id,
         )
+
+    def _trigger_invocation(self, kind: str, body: bytes) -> Invocation | Reply:
+        """The sample event of ``kind`` (body: fields to replace), or a 400 reply."""
+        from .clouds import get_cloud
+        from .testing.triggers import build_trigger_event
+
+        kind = kind or get_cloud(self.gateway.platform).TIMER_KIND
+        try:
+            fields = json.loads(body) if body.strip() else {}
+            if not isinstance(fields, dict):
+                raise ValueError("the body must be a JSON object of fields to replace")
+            event = build_trigger_event(kind, **fields)
+        except (ValueError, ConfigurationError) as exc:
+            message = json.dumps({"error": "bad_trigger", "message": str(exc)}).encode("utf-8")
+            return Reply(400, [("Content-Type", "application/json")], message, "bad_trigger")
+        request_id = str(uuid.uuid4())
+        return Invocation(event, self.gateway._context(request_id), request_id, False)
+
+    async def _fire(self, invocation: Invocation) -> Reply:
+        """Call the handler with a trigger event; its result as a JSON reply."""
+        out = self.out
+        if self.config.show_events and out is not None:
+            _show(out, f"trigger event {invocation.request_id}", invocation.event)
+        json_headers = [("Content-Type", "application/json")]
+        try:
+            returned = await asyncio.wait_for(self._call(invocation), self.gateway.timeout)
+        except asyncio.TimeoutError:
+            body = {"error": "timeout", "message": f"no result within {self.gateway.timeout:g} s"}
+            return Reply(504, json_headers, json.dumps(body).encode("utf-8"), "timeout")
+        except Exception as exc:
+            logger.error("request_id=%s: the handler raised", invocation.request_id, exc_info=exc)
+            body = {"error": "function_error", "message": f"{type(exc).__name__}: {exc}"}
+            return Reply(502, json_headers, json.dumps(body).encode("utf-8"), "function_error")
+        if self.config.show_events and out is not None:
+            _show(out, f"returned {invocation.request_id}", returned)
+        text = json.dumps(returned, ensure_ascii=False, default=repr)
+        return Reply(200, json_headers, text.encode("utf-8"))
 
     async def _read_body(self, receive: Receive) -> bytes | None:
         """The whole request body, or ``None`` when it exceeds the limit (the rest is read
@@ -477,6 +530,18 @@ class Emulator:
         name = f"faas-handler-{invocation.request_id[:8]}"
         threading.Thread(target=work, name=name, daemon=True).start()
         return future
+
+
+def _trigger_kind(method: str, raw_path: bytes) -> str | None:
+    """The kind a ``POST /__faas_bridge__/trigger[/<kind>]`` asks for ("" for the default)."""
+    if method != "POST":
+        return None
+    path = raw_path.decode("latin-1").rstrip("/")
+    if path == TRIGGER_PATH:
+        return ""
+    if path.startswith(TRIGGER_PATH + "/"):
+        return unquote(path[len(TRIGGER_PATH) + 1 :])
+    return None
 
 
 def _origin(scope: Scope, headers: list[tuple[str, str]]) -> str:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # typing costs milliseconds of cold start; annotations only
     from collections.abc import Iterable
     from typing import Any, Callable, Literal
 
+    from .lifecycle import Lifecycle
     from .lifespan import LifespanMode
     from .options import FcCookieMode
     from .platforms import Platform
@@ -39,7 +40,16 @@ class Handler:
     It also answers Alibaba FC 2.0's WSGI-style call ``handler(environ, start_response)``.
     """
 
-    __slots__ = ("_on_event", "_options", "_platform", "_raise_errors", "_run", "app", "interface")
+    __slots__ = (
+        "_lifecycle",
+        "_on_event",
+        "_options",
+        "_platform",
+        "_raise_errors",
+        "_run",
+        "app",
+        "interface",
+    )
 
     def __init__(
         self,
@@ -194,6 +204,28 @@ class Handler:
         platform = self._platform.NAME if self._platform else "auto"
         return f"<faas_bridge.Handler {self.interface} app={self.app!r} platform={platform}>"
 
+    def initializer(self, context: Any = None) -> None:
+        """Alibaba FC's Initializer hook (``index.initializer``): start the app once per
+        instance, before its first invocation: ASGI lifespan startup, then ``on_startup``.
+        Raises when start-up fails, so FC retries on a new instance."""
+        self._lifecycle_of().initializer(context)
+
+    def pre_stop(self, context: Any = None) -> None:
+        """Alibaba FC's PreStop hook (``index.pre_stop``): wait for running invocations,
+        run ``on_shutdown``, then ASGI lifespan shutdown. Once per instance; never raises."""
+        self._lifecycle_of().pre_stop(context)
+
+    def _unknown_event(self, event: Any, context: Any) -> Any:
+        raise UnknownEventError(_describe_unknown(event, self._platform))
+
+    def _lifecycle_of(self) -> Lifecycle:
+        lifecycle: Lifecycle | None = getattr(self, "_lifecycle", None)
+        if lifecycle is None:  # nothing to start or stop: made on demand (keeps imports light)
+            from .lifecycle import Lifecycle
+
+            lifecycle = self._lifecycle = Lifecycle(self._run, (), (), 30.0)
+        return lifecycle
+
 
 def make_handler(
     app: Any,
@@ -213,6 +245,12 @@ def make_handler(
     deadline: float | None = None,
     request_limit: int | None = None,
     response_limit: int | None = None,
+    events_path: str | None = None,
+    on_startup: Callable[[], object] | Iterable[Callable[[], object]] | None = None,
+    on_shutdown: Callable[[], object] | Iterable[Callable[[], object]] | None = None,
+    record_events: bool | None = None,
+    redact_headers: Iterable[str] = ("Authorization", "Cookie"),
+    commands: bool = False,
 ) -> Handler:
     """Wrap a WSGI app (Flask, Django) or an ASGI app (FastAPI, Starlette) as a cloud-function
     handler.
@@ -224,7 +262,7 @@ def make_handler(
     Args:
         app: the WSGI or ASGI application (ASGI 3, or an ASGI 2 class).
         platform: skip detection and treat every HTTP event as this format:
-            ``"tencent_apigw"``, ``"tencent_url"``, ``"cloudbase"`` or ``"alibaba_fc"``.
+            one of ``faas_bridge.platforms.PLATFORM_NAMES`` (``"tencent_apigw"``...).
         interface: ``"wsgi"`` or ``"asgi"``; detected from the app when omitted.
         base_path: a path prefix (``"/api"``) stripped on a segment boundary and moved into
             ``SCRIPT_NAME``, so the app routes as if mounted there.
@@ -255,6 +293,25 @@ def make_handler(
         deadline: ASGI only. Seconds an invocation may run before the response collected so
             far is returned (streaming apps). By default derived from the platform context:
             its time limit minus 20 % (at most 1 s) kept for returning the response.
+        events_path: deliver every non-HTTP event (timer, queue, storage notification) to
+            the app as ``POST <events_path>`` with the event as JSON body and its kind in
+            ``X-Faas-Bridge-Event-Kind``; the app's answer (JSON decoded) is returned, an
+            error status raises :class:`~faas_bridge.nonhttp.EventRouteError`. Requests
+            from HTTP triggers to that path stay ordinary requests: the app tells them apart
+            with :func:`faas_bridge.event_kind`. Not combinable with ``on_event``.
+        on_startup: a callable (or several) run once per instance when it starts: in
+            ``handler.initializer`` (FC's Initializer hook) if the cloud calls it, else at
+            the first invocation. WSGI and ASGI apps alike.
+        on_shutdown: a callable (or several) run in ``handler.pre_stop`` (FC's PreStop
+            hook), after running invocations finished (up to ``startup_timeout``).
+        record_events: write each event to standard output (the function's log) as one
+            ``FAAS_BRIDGE_EVENT {...}`` JSON line, credentials and ``redact_headers``
+            redacted, long bodies cut (see :mod:`faas_bridge.record`). ``None`` (default):
+            on when the environment variable ``FAAS_BRIDGE_RECORD_EVENTS`` is ``1``.
+        redact_headers: header names (any case) whose values recording replaces.
+        commands: run Django/Flask/Python commands sent as a direct-invoke event
+            ``{"faas_bridge.command": {...}}`` (see :mod:`faas_bridge.commands`). Off by
+            default: whoever may invoke the function can then run code in it.
     """
     if on_error not in ("respond", "raise"):
         raise ConfigurationError(f"on_error must be 'respond' or 'raise', not {on_error!r}")
@@ -291,7 +348,63 @@ def make_handler(
         run = _asgi_runner(
             app, double_callable, lifespan, lifespan_eager, startup_timeout, deadline
         )
-    return Handler(app, interface, run, chosen, options, on_event, on_error == "raise")
+    handler = Handler(app, interface, run, chosen, options, on_event, on_error == "raise")
+    _add_lifecycle(handler, on_startup, on_shutdown, lifespan, startup_timeout)
+    if events_path is not None:
+        _route_events(handler, events_path)
+    if commands:
+        _run_commands(handler)
+    if record_events is None:
+        import os
+
+        record_events = os.environ.get("FAAS_BRIDGE_RECORD_EVENTS", "") == "1"
+    if record_events:
+        from .record import make_recording
+
+        if isinstance(redact_headers, str):
+            raise ConfigurationError("redact_headers takes a list of header names")
+        return make_recording(handler, redact_headers)
+    return handler
+
+
+def _add_lifecycle(
+    handler: Handler,
+    on_startup: Any,
+    on_shutdown: Any,
+    lifespan: LifespanMode,
+    timeout: float,
+) -> None:
+    """``handler.initializer``/``pre_stop`` (see :mod:`.lifecycle`); the runner is wrapped
+    (first-call start-up, counting running invocations) only where there is something to
+    start or stop: user hooks, or an ASGI app's lifespan."""
+    nothing_to_run = handler.interface == "wsgi" or lifespan == "off"
+    if on_startup is None and on_shutdown is None and nothing_to_run:
+        return  # Handler._lifecycle_of makes an empty one if FC calls the hooks
+    from .lifecycle import Counted, Lifecycle, hooks_from
+
+    startup = hooks_from(on_startup, "on_startup")
+    shutdown = hooks_from(on_shutdown, "on_shutdown")
+    handler._run = Counted(handler._run)
+    handler._lifecycle = Lifecycle(handler._run, startup, shutdown, timeout)
+
+
+def _run_commands(handler: Handler) -> None:
+    """Command events run before any other non-HTTP handling (see :mod:`.commands`)."""
+    from .commands import CommandRunner
+
+    fallback = handler._on_event
+    if fallback is None:
+        fallback = handler._unknown_event
+    handler._on_event = CommandRunner(handler.app, fallback)
+
+
+def _route_events(handler: Handler, events_path: str) -> None:
+    """Non-HTTP events go to the app as ``POST events_path`` (see :mod:`.nonhttp`)."""
+    from .nonhttp import EventRoute, check_events_path
+
+    if handler._on_event is not None:
+        raise ConfigurationError("give on_event or events_path, not both")
+    handler._on_event = EventRoute(check_events_path(events_path), handler._respond)
 
 
 def _asgi_runner(

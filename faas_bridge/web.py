@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Iterable, Iterator, Mapping, MutableMappi
 from typing import Any, Callable, NamedTuple
 
 from .clouds import CLOUDS, detect_web_cloud, is_credential_header, resolve_cloud_name
+from .clouds import alibaba as _fc
 from .clouds.cloudbase import decode_context as decode_cloudbase_context
 from .names import normalise
 
@@ -229,10 +230,21 @@ def _log_access(
         )
 
 
-def lifecycle_answer(hook: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    """The answer to a lifecycle hook (FC's ``/initialize``, ``/pre-stop``...): an empty 200,
-    since the app's own start-up already ran when the server started."""
-    return 200, [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
+def lifecycle_answer(hook: str, context: Any = None) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The answer to a lifecycle call (FC's ``/initialize``, ``/pre-stop``...): the user's
+    ``on_startup``/``on_shutdown`` hooks of the handler made in this process run (the server
+    runs an ASGI app's lifespan itself), then an empty 200, or 500 when a hook failed
+    (logged by the hook runner). Blocking: ASGI callers run it off the event loop."""
+    status = 200
+    name = _fc.LIFECYCLE_CALLS.get(hook)
+    if name is not None:
+        from .lifecycle import run_web_hook
+
+        status = run_web_hook(name, context)
+    return status, [("Content-Type", "text/plain"), ("Content-Length", "0")], b""
+
+
+_REASONS = {200: "200 OK", 500: "500 Internal Server Error"}
 
 
 # --- WSGI ---------------------------------------------------------------------------------
@@ -269,8 +281,8 @@ class WsgiContextMiddleware:
             start_response("400 Bad Request", [("Content-Type", "application/json")])
             body: Iterable[bytes] = [REFUSED_BODY]
         elif info.lifecycle is not None:
-            status, headers, content = lifecycle_answer(info.lifecycle)
-            start_response(f"{status} OK", headers)
+            status, headers, content = lifecycle_answer(info.lifecycle, info.context)
+            start_response(_REASONS[status], headers)
             body = [content]
         else:
             try:
@@ -494,7 +506,12 @@ class AsgiContextMiddleware:
         if info.refused:
             await _answer(send, 400, [("Content-Type", "application/json")], REFUSED_BODY)
         elif info.lifecycle is not None:
-            await _answer(send, *lifecycle_answer(info.lifecycle))
+            import asyncio
+
+            answer = await asyncio.get_running_loop().run_in_executor(
+                None, lifecycle_answer, info.lifecycle, info.context
+            )
+            await _answer(send, *answer)
         else:
             await self.app(scope, receive, send)
 

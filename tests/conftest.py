@@ -42,3 +42,8 @@ class Spy:
 @pytest.fixture
 def spy() -> Spy:
     return Spy()
+
+
+# Alibaba's formats: FC's runtimes pass their events as bytes of JSON, their headers are
+# string to string and repeated query keys arrive comma-joined (API Gateway: unverified).
+ON_FC = ("alibaba_fc", "alibaba_apigw")

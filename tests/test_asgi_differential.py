@@ -23,6 +23,7 @@ from faas_bridge.testing import (
 )
 
 from . import probe, probe_asgi
+from .conftest import ON_FC
 from .test_differential import REQUESTS, comparable, request_parts
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
@@ -118,7 +119,7 @@ def test_same_request_same_response(
 def test_each_response_kind(framework: str, platform: str, respond: str) -> None:
     """Every response shape on every platform, deterministically (hypothesis may skip some)."""
     query = [("q", "云 函数"), ("tag", "a"), ("respond", respond)]
-    if platform != "alibaba_fc":
+    if platform not in ON_FC:
         query.insert(1, ("tag", "b"))
     headers = [("Cookie", "a=1; b=2"), ("Content-Type", "application/octet-stream")]
     body = bytes(range(256))

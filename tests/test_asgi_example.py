@@ -18,6 +18,8 @@ from faas_bridge.testing import (
     parse_response,
 )
 
+from .conftest import ON_FC
+
 
 @pytest.fixture(scope="module")
 def index() -> Any:
@@ -69,7 +71,7 @@ def test_dependency_reads_the_platform_event_and_context(index: Any, platform: s
     info = parse_response(platform, index.handler(event, context)).json()
     assert info["platform"] == platform
     assert info["function_name"] == "demo"
-    assert info["time_limit_s"] == (60 if platform == "alibaba_fc" else 3.0)
+    assert info["time_limit_s"] == (60 if platform in ON_FC else 3.0)
     assert info["request_id"] == "req-42"
     assert info["client"] == "203.0.113.10"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from faas_bridge.testing import list_events, load_event
+from faas_bridge.testing import list_events, load_event, trigger_kinds
 
 APP = """
 import json
@@ -176,7 +176,7 @@ def test_events_without_platform_lists_every_sample(project: Path) -> None:
     result = run(project, "events")
     assert result.returncode == 0
     names = [line.split()[0] for line in result.stdout.splitlines()]
-    assert names == list(list_events())
+    assert names == [*list_events(), *trigger_kinds()]  # then the non-HTTP trigger kinds
 
 
 def test_events_prints_a_built_event(project: Path) -> None:
@@ -536,3 +536,25 @@ def test_quiet_prints_the_body_only(project: Path) -> None:
     result = run(project, "invoke", "app:app", "--path", "/echo/q", "--query", "k=v", "-q")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["args"] == {"k": ["v"]}
+
+
+def test_invoke_sends_a_trigger_event_to_the_events_path(project: Path) -> None:
+    result = run(
+        project, "invoke", "app:app", "--trigger", "alibaba.timer", "--events-path", "/echo/job"
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert (seen["method"], seen["path"]) == ("POST", "/echo/job")
+    assert seen["headers"]["X-Faas-Bridge-Event-Kind"] == "alibaba.timer"
+    assert json.loads(seen["body"])["triggerName"] == "daily-report"
+
+
+def test_trigger_kinds_are_listed_and_printed(project: Path) -> None:
+    listed = run(project, "events")
+    assert "tencent.cos" in listed.stdout
+    assert "alibaba.sls" in listed.stdout
+    printed = run(project, "events", "tencent.timer")
+    assert json.loads(printed.stdout)["Type"] == "Timer"
+    unknown = run(project, "invoke", "app:app", "--trigger", "aws.s3")
+    assert unknown.returncode == 2
+    assert "unknown event kind 'aws.s3'" in one_line_error(unknown)

@@ -23,7 +23,10 @@ def first_match(event: Any) -> str | None:
     return None
 
 
-KEYS = ["httpMethod", "path", "rawPath", "requestContext", "headers", "body", "Type"]
+KEYS = [
+    "httpMethod", "path", "rawPath", "requestContext", "queryParameters", "queryString",
+    "headers", "body", "Type",
+]  # fmt: skip
 context_values = st.one_of(
     st.none(),
     st.just({}),
@@ -53,6 +56,28 @@ def test_built_events_are_detected_as_their_platform(platform: str) -> None:
     found = detect(decoded)
     assert found is not None
     assert found.NAME == platform == first_match(decoded)
+
+
+# Alibaba API Gateway's event for an FC event function, as its docs show it
+# (https://www.alibabacloud.com/help/doc-detail/74797.html): no requestContext either.
+ALIBABA_APIGW_EVENT = {
+    "path": "/items",
+    "httpMethod": "GET",
+    "headers": {"X-Ca-Api-Gateway": "8BDEAB48-0000-4000-8000-000000000000"},
+    "queryParameters": {"page": "2"},
+    "pathParameters": {},
+    "body": "",
+    "isBase64Encoded": False,
+}
+
+
+def test_an_api_gateway_event_is_not_taken_for_a_function_url_event() -> None:
+    """Fails before the fix: tencent_url claimed it and the app saw no query."""
+    from faas_bridge.platforms import tencent_url
+
+    assert not tencent_url.matches(ALIBABA_APIGW_EVENT)
+    found = detect(ALIBABA_APIGW_EVENT)
+    assert found is None or found.NAME != "tencent_url"
 
 
 def test_request_keeps_a_flat_header_dict_and_builds_pairs_on_demand() -> None:

@@ -119,8 +119,8 @@ def request_parts(
     respond: str,
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], bytes]:
     """``(query, headers, body)`` of a generated request, as both sides will send it."""
-    if platform == "alibaba_fc":
-        # FC joins repeated query keys with commas before the function sees them.
+    if platform in ("alibaba_fc", "alibaba_apigw"):
+        # FC (and, unverified, API Gateway) join repeated query keys with commas.
         query = list(dict(query).items())
     if method in ("GET", "DELETE"):
         body = b""

@@ -20,7 +20,7 @@ from flask import Flask
 from faas_bridge import make_handler
 from faas_bridge.testing import build_context, build_event
 
-PLATFORMS = ("tencent_apigw", "tencent_url", "cloudbase", "alibaba_fc")
+PLATFORMS = ("tencent_apigw", "tencent_url", "cloudbase", "alibaba_fc", "alibaba_apigw")
 SECRET_DETAIL = "kaboom-detail-7f3a"  # an exception message that must not reach the client
 REQUEST_ID = "req-faults-0001"
 

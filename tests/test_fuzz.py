@@ -30,7 +30,7 @@ from faas_bridge.errors import AppResponseError
 from faas_bridge.platforms import detect
 from faas_bridge.testing import build_context, build_event
 
-PLATFORMS = ("tencent_apigw", "tencent_url", "cloudbase", "alibaba_fc")
+PLATFORMS = ("tencent_apigw", "tencent_url", "cloudbase", "alibaba_fc", "alibaba_apigw")
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 FUZZ = settings(
     max_examples=60,
@@ -106,7 +106,7 @@ def assert_well_formed(result: Any, platform: str | None) -> None:
     assert type(result["body"]) is str
     headers = result["headers"]
     assert type(headers) is dict
-    lists_allowed = platform != "alibaba_fc"
+    lists_allowed = platform not in ("alibaba_fc", "alibaba_apigw")
     for name, value in headers.items():
         assert type(name) is str
         if type(value) is list:
@@ -281,7 +281,7 @@ def mutate(event: dict[str, Any], data: st.DataObject) -> None:
 
 def as_delivered(event: dict[str, Any], platform: str, data: st.DataObject) -> Any:
     """The event as a dict, or (FC 3.0 style) as JSON bytes that may not be valid UTF-8."""
-    if platform == "alibaba_fc" and data.draw(st.booleans(), label="as bytes"):
+    if platform in ("alibaba_fc", "alibaba_apigw") and data.draw(st.booleans(), label="as bytes"):
         try:
             text = json.dumps(event, ensure_ascii=False)
         except (TypeError, ValueError):
@@ -332,7 +332,7 @@ def test_hostile_values_in_string_fields(
     elif field == "header name":
         event["headers"][value] = "v"
     elif field == "query":
-        key = "queryParameters" if platform == "alibaba_fc" else "queryString"
+        key = "queryParameters" if platform in ("alibaba_fc", "alibaba_apigw") else "queryString"
         event[key] = {value: value, "k": [value, True, None]}
     elif platform == "alibaba_fc":
         event["requestContext"]["http"]["method"] = value

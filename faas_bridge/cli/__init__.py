@@ -23,7 +23,16 @@ from ..errors import BridgeError
 __all__ = ["CliError", "main"]
 
 # Subcommand modules under faas_bridge.cli, in the order --help lists them.
-COMMANDS: tuple[str, ...] = ("invoke", "events", "serve", "emulate", "bootstrap", "package")
+COMMANDS: tuple[str, ...] = (
+    "invoke",
+    "events",
+    "import-events",
+    "command-event",
+    "serve",
+    "emulate",
+    "bootstrap",
+    "package",
+)
 
 EXIT_OK = 0
 EXIT_HANDLER_FAILED = 1
@@ -49,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"faas-bridge {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f"faas_bridge.cli.{name}")
+        module = importlib.import_module(f"faas_bridge.cli.{name.replace('-', '_')}")
         module.register(subparsers)
     return parser
 

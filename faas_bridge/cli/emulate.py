@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from ..platforms import PLATFORM_NAMES
 from . import EXIT_MISSING_EXTRA, EXIT_USAGE, CliError, format_name
 from ._target import add_factory_argument
 
@@ -35,8 +36,9 @@ are treated as on the default domain (the stage leaves the path and prefixes the
 other paths as on a custom domain. Request and response size limits are the platform's; the
 handler timeout defaults to 30 s, the timeout 'package --configs' deploys with. The app is
 told the scheme the emulator is reached by (http; https with --ssl-certfile/--ssl-keyfile) or
---scheme. Ctrl+C and SIGTERM both stop it with status 0. Needs the serve extra:
-pip install "faas-bridge[serve]"."""
+--scheme. POST /__faas_bridge__/trigger/KIND fires a non-HTTP event (a timer by default;
+KIND as 'faas-bridge events' lists) and answers the handler's result as JSON. Ctrl+C and
+SIGTERM both stop it with status 0. Needs the serve extra: pip install "faas-bridge[serve]"."""
 
 
 def register(subparsers: Any) -> None:
@@ -52,8 +54,8 @@ def register(subparsers: Any) -> None:
         "-p",
         "--platform",
         required=True,
-        help="the gateway's event format: tencent_apigw, tencent_url, cloudbase, alibaba_fc "
-        "(a cloud name where it has one format: alibaba)",
+        help=f"the gateway's event format: {', '.join(PLATFORM_NAMES)} "
+        "(or a cloud name where that names one format: alibaba)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -86,6 +88,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--ssl-certfile", metavar="FILE", help="serve HTTPS with this certificate")
     parser.add_argument("--ssl-keyfile", metavar="FILE", help="the certificate's private key")
+    parser.add_argument(
+        "--events-path",
+        metavar="PATH",
+        help="an app TARGET gets make_handler(app, events_path=PATH): trigger events reach it "
+        "as POST PATH",
+    )
     parser.add_argument(
         "--show-events",
         action="store_true",
@@ -139,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
         config = Gateway(config).config  # checked before the user's code is imported
     except ConfigurationError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    options = {"base_path": config.base_path} if config.base_path else {}
+    options: dict[str, Any] = {"base_path": config.base_path} if config.base_path else {}
+    if args.events_path:
+        options["events_path"] = args.events_path
     handler = handler_for(load_target(target_spec(args)), **options)  # an app is wrapped
     emulator = Emulator(handler, config, out=sys.stdout)
     _configure_logging()

@@ -19,6 +19,7 @@ import sys
 from typing import Any
 from urllib.parse import unquote
 
+from ..platforms import PLATFORM_NAMES
 from . import EXIT_BAD_EVENT, EXIT_OK, EXIT_USAGE, CliError
 
 __all__ = ["add_request_arguments", "event_from_arguments", "register", "write_out"]
@@ -31,10 +32,11 @@ def register(subparsers: Any) -> None:
         "events",
         help="print an event as a platform's gateway sends it, or list the sample events",
         description=(
-            "With PLATFORM (tencent_apigw, tencent_url, cloudbase, alibaba_fc), print the HTTP "
+            f"With PLATFORM ({', '.join(PLATFORM_NAMES)}), print the HTTP "
             "event that platform's gateway would send for the request the flags describe. "
             "With a sample name (tencent_apigw/get_query), print that shipped sample. "
-            "With neither, list the shipped samples."
+            "With a trigger kind (tencent.timer, alibaba.oss...), print a sample non-HTTP "
+            "event of that kind. With neither, list the samples and kinds."
         ),
     )
     parser.add_argument("platform", nargs="?", metavar="PLATFORM|SAMPLE")
@@ -258,8 +260,9 @@ def _is_http(event: Any, platform: str) -> bool:
     return isinstance(decoded, dict) and PLATFORMS[platform].matches(decoded)
 
 
-def _sample_table(samples: dict[str, str]) -> str:
-    """One line per sample: name, method and path of its request, description."""
+def _sample_table(samples: dict[str, str], others: dict[str, str]) -> str:
+    """One line per sample: name, method and path of its request, description; then one
+    per entry of ``others`` (names that are not samples: no request)."""
     from ..testing import load_event
 
     rows = []
@@ -273,6 +276,7 @@ def _sample_table(samples: dict[str, str]) -> str:
             rows.append((sample, request["method"], path, description))
         else:
             rows.append((sample, "-", "-", description))
+    rows.extend((name, "-", "-", description) for name, description in others.items())
     widths = [max(_width(row[i]) for row in rows) for i in range(3)]
     return "\n".join(
         "  ".join(_pad(cell, width) for cell, width in zip(row[:3], widths)) + "  " + row[3]
@@ -294,13 +298,16 @@ def _pad(text: str, width: int) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigurationError
     from ..platforms import resolve_platform_name
-    from ..testing import list_events, load_event
+    from ..testing import build_trigger_event, list_events, load_event, trigger_kinds
 
     name = args.platform
     if name is None:
         if request_flags_given(args):
             raise CliError("give a PLATFORM to build an event from the request flags", EXIT_USAGE)
-        write_out(_sample_table(list_events()))
+        triggers = dict.fromkeys(
+            trigger_kinds(), "a non-HTTP trigger event (make_handler(events_path=...) delivers it)"
+        )
+        write_out(_sample_table(list_events(), triggers))
         return EXIT_OK
     if name in list_events():
         sample = load_event(name)
@@ -311,6 +318,11 @@ def run(args: argparse.Namespace) -> int:
                 raise CliError(message, EXIT_USAGE)
             sample = event_from_arguments(args, platform, sample)
         write_out(dump_json(sample))
+        return EXIT_OK
+    if name in trigger_kinds():
+        if request_flags_given(args):
+            raise CliError("the request flags build an HTTP event, not a trigger's", EXIT_USAGE)
+        write_out(dump_json(build_trigger_event(name)))
         return EXIT_OK
     if "/" in name:
         raise CliError(

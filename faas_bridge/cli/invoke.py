@@ -5,6 +5,7 @@
     faas-bridge invoke index.py:main_handler --event alibaba_fc/json_post
     faas-bridge invoke app:app --platform cloudbase --path /api/items --query page=2
     faas-bridge invoke app:app --event event.json --raw
+    faas-bridge invoke app:app --trigger tencent.timer --events-path /_events
 
 The response is decoded the way the platform's gateway decodes it (status line, headers,
 body); ``--raw`` prints what the handler returned instead. The exit code is 0 whenever the
@@ -17,6 +18,7 @@ import argparse
 import sys
 from typing import Any
 
+from ..platforms import PLATFORM_NAMES
 from . import EXIT_BAD_EVENT, EXIT_HANDLER_FAILED, EXIT_OK, EXIT_USAGE, CliError, format_name
 from ._target import add_factory_argument
 from .events import add_request_arguments, dump_json, request_flags_given, write_out
@@ -44,11 +46,28 @@ def register(subparsers: Any) -> None:
         "-p",
         "--platform",
         help=(
-            "the event format: tencent_apigw, tencent_url, cloudbase or alibaba_fc "
+            f"the event format: {', '.join(PLATFORM_NAMES)} "
             f"(default: detected from --event, else {DEFAULT_PLATFORM})"
         ),
     )
     add_request_arguments(parser)
+    parser.add_argument(
+        "--trigger",
+        metavar="KIND",
+        help="send a sample non-HTTP event of KIND instead (tencent.timer, alibaba.oss...; "
+        "'faas-bridge events' lists them) and print the handler's result",
+    )
+    parser.add_argument(
+        "--events-path",
+        metavar="PATH",
+        help="when TARGET is an app: wrap it with make_handler(app, events_path=PATH)",
+    )
+    parser.add_argument(
+        "--commands",
+        action="store_true",
+        help="when TARGET is an app: wrap it with make_handler(app, commands=True), so a "
+        "'faas-bridge command-event' event runs its command",
+    )
     parser.add_argument("--context", metavar="FILE", help="a JSON object of context fields to set")
     parser.add_argument(
         "--raw", action="store_true", help="print the handler's return value as JSON"
@@ -72,7 +91,15 @@ def run(args: argparse.Namespace) -> int:
     from ..testing import build_context, parse_response
 
     platform: str | None = None if args.platform is None else format_name(args.platform)
-    if args.event is not None:
+    context_format: str | None = None
+    if args.trigger is not None:
+        if args.event is not None or request_flags_given(args):
+            raise CliError(
+                "--trigger cannot be combined with --event or the request flags", EXIT_USAGE
+            )
+        event, context_format = _trigger_event(args.trigger)
+        platform = None
+    elif args.event is not None:
         event, platform = _load_event(args.event, platform)
         if request_flags_given(args):
             if platform is None:
@@ -89,11 +116,22 @@ def run(args: argparse.Namespace) -> int:
         platform = platform or DEFAULT_PLATFORM
         event = event_from_arguments(args, platform)
 
-    context = build_context(platform or DEFAULT_PLATFORM, **_context_fields(args.context))
+    context_format = context_format or platform or DEFAULT_PLATFORM
+    context = build_context(context_format, **_context_fields(args.context))
 
-    from ._target import handler_for, load_target, target_spec
+    from ._target import handler_for, is_handler, load_target, target_spec
 
-    handler = handler_for(load_target(target_spec(args)))
+    target = load_target(target_spec(args))
+    options: dict[str, Any] = {}
+    if args.events_path is not None:
+        if is_handler(target):
+            raise CliError("--events-path applies to an app, not to a handler", EXIT_USAGE)
+        options["events_path"] = args.events_path
+    if args.commands:
+        if is_handler(target):
+            raise CliError("--commands applies to an app, not to a handler", EXIT_USAGE)
+        options["commands"] = True
+    handler = handler_for(target, **options)
     returned = _call(handler, event, context)
 
     if args.raw or platform is None:  # not an HTTP event: nothing to decode
@@ -194,6 +232,22 @@ def _load_event(source: str, platform: str | None) -> tuple[Any, str | None]:
 
     event = gateway(form).deliver(decoded)  # as the runtime passes it (FC 3.0: bytes of JSON)
     return event, platform if detected is not None else None
+
+
+def _trigger_event(kind: str) -> tuple[Any, str | None]:
+    """``(a sample event of kind, the format whose context suits it, if one)``."""
+    from ..errors import ConfigurationError
+    from ..platforms import resolve_platform_name
+    from ..testing import build_trigger_event
+
+    try:
+        event = build_trigger_event(kind)
+    except ConfigurationError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    try:
+        return event, resolve_platform_name(kind.partition(".")[0])
+    except ConfigurationError:  # a cloud with several formats: their contexts are alike
+        return event, None
 
 
 def _context_fields(path: str | None) -> dict[str, Any]:

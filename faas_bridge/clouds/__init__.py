@@ -43,6 +43,14 @@ if TYPE_CHECKING:
         DEPLOYS_FOLDER: bool
         CODE_DIR: str  # where the runtime unpacks the code
         UNVERIFIED_WEB: str  # what about the web runtime no source confirms ("" if nothing)
+        EVENTS_AS_BYTES: bool  # its runtime passes trigger events as bytes of JSON
+        TRIGGER_EVENTS: dict[str, Any]  # event kind -> a sample trigger event of that kind
+        TIMER_KIND: str  # the kind of its timer trigger's event
+        LIFECYCLE_HOOKS: dict[str, str]  # index.py attribute -> Handler hook method
+        TIMER_FIELDS: tuple[str, str, str]  # the timer event's name, message and time fields
+
+        def event_kind(self, event: Any) -> str | None:
+            """The kind (``"tencent.timer"``) of one of this cloud's non-HTTP events."""
 
         def manylinux(self, python: str, mode: str) -> str:
             """The newest manylinux level (``"2_28"``) the runtime's glibc runs."""
@@ -83,10 +91,12 @@ __all__ = [
     "RuntimeName",
     "WebRuntime",
     "detect_web_cloud",
+    "event_kind",
     "event_runtime",
     "get_cloud",
     "is_credential_header",
     "resolve_cloud_name",
+    "trigger_sample",
     "web_runtime",
 ]
 
@@ -147,6 +157,27 @@ def web_runtime(cloud: str, python: str) -> WebRuntime:
             f"{module.TITLE} has no web runtime for Python {python} (it offers {offered})"
         )
     return runtime
+
+
+def event_kind(event: Any) -> str:
+    """The kind of a non-HTTP event as far as some cloud recognises it (``"tencent.timer"``,
+    ``"alibaba.oss"``...; see each cloud module's ``event_kind``), else ``"unknown"``."""
+    for cloud in CLOUDS.values():
+        kind = cloud.event_kind(event)
+        if kind is not None:
+            return kind
+    return "unknown"
+
+
+def trigger_sample(kind: str) -> tuple[Any, bool]:
+    """``(a sample event of kind, whether the cloud's runtime passes it as bytes)``."""
+    for cloud in CLOUDS.values():
+        if kind in cloud.TRIGGER_EVENTS:
+            return cloud.TRIGGER_EVENTS[kind], cloud.EVENTS_AS_BYTES
+    from ..errors import ConfigurationError
+
+    kinds = ", ".join(kind for cloud in CLOUDS.values() for kind in cloud.TRIGGER_EVENTS)
+    raise ConfigurationError(f"unknown event kind {kind!r}; known kinds: {kinds}")
 
 
 def is_credential_header(name: str) -> bool:

@@ -92,8 +92,154 @@ CONTROL_PATH_HEADER = "x-fc-control-path"
 # Lifecycle calls, sent with CONTROL_PATH_HEADER. The app's own start-up already ran when
 # the server started, so they are answered with an empty 200.
 LIFECYCLE_PATHS = frozenset({"/initialize", "/pre-freeze", "/pre-stop"})
+# The Handler method each control call runs (/pre-freeze: nothing to do).
+LIFECYCLE_CALLS = {"/initialize": "initializer", "/pre-stop": "pre_stop"}
 CREDENTIAL_HEADERS: frozenset[str] = frozenset({"x-fc-security-token"})
 CREDENTIAL_PREFIXES: tuple[str, ...] = ("x-fc-access-key-",)
+
+# --- non-HTTP trigger events (``make_handler(events_path=...)``) ----------------------------
+# Shapes from FC's trigger event formats (https://help.aliyun.com/document_detail/70140.html;
+# timer: https://help.aliyun.com/document_detail/68172.html), as Serverless Devs' fc3
+# component ships them (src/subCommands/trigger-template/event-template, github.com/devsapp/
+# fc3); EventBridge-based triggers (MNS queue, RocketMQ, Kafka...) send CloudEvents 1.0 with
+# ``aliyun*`` extensions (https://www.alibabacloud.com/help/en/functioncompute/fc/mns-queue-triggers),
+# a JSON array of them in batch mode. FC's built-in runtimes pass the event as bytes.
+
+# FC 3.0's instance lifecycle hooks (Initializer, PreStop; the Python runtime calls
+# ``hook(context)``): index.py attribute -> Handler method, and their s.yaml timeouts in
+# seconds (FC allows up to 300 s and 90 s). Sources: https://www.alibabacloud.com/help/en/
+# functioncompute/fc/lifecycle-hooks-for-function-instances-1 ; s.yaml's
+# instanceLifecycleConfig from the fc3 component's schema (github.com/devsapp/fc3,
+# src/schema.json: {handler: string, timeout: number >= 1}).
+LIFECYCLE_HOOKS: dict[str, str] = {"initializer": "initializer", "pre_stop": "pre_stop"}
+INITIALIZER_TIMEOUT = 60
+PRE_STOP_TIMEOUT = 60
+
+EVENTS_AS_BYTES = True
+TIMER_KIND = "alibaba.timer"
+TIMER_FIELDS = ("triggerName", "payload", "triggerTime")  # name, user message, firing time
+TRIGGER_EVENTS: dict[str, Any] = {
+    "alibaba.timer": {
+        "triggerTime": "2026-01-01T00:00:00Z",
+        "triggerName": "daily-report",
+        "payload": "",
+    },
+    "alibaba.oss": {
+        "events": [
+            {
+                "eventName": "ObjectCreated:PutObject",
+                "eventSource": "acs:oss",
+                "eventTime": "2026-01-01T00:00:00.000Z",
+                "eventVersion": "1.0",
+                "oss": {
+                    "bucket": {
+                        "arn": "acs:oss:cn-hangzhou:1234567890123456:demo",
+                        "name": "demo",
+                        "ownerIdentity": "1234567890123456",
+                        "virtualBucket": "",
+                    },
+                    "object": {"deltaSize": 5, "eTag": "0", "key": "a.txt", "size": 5},
+                    "ossSchemaVersion": "1.0",
+                    "ruleId": "9adac8e253828f4f7c0466d941fa3db81161e853",
+                },
+                "region": "cn-hangzhou",
+                "requestParameters": {"sourceIPAddress": "203.0.113.5"},
+                "responseElements": {"requestId": "58F9FF2D3DF792092E12044C"},
+                "userIdentity": {"principalId": "1234567890123456"},
+            }
+        ]
+    },
+    "alibaba.cdn": {
+        "events": [
+            {
+                "eventName": "LogFileCreated",
+                "eventSource": "cdn",
+                "eventTime": "2026-01-01T00:00:00+08:00",
+                "eventVersion": "1.0.0",
+                "eventParameter": {"domain": "example.com", "filePath": "/a.gz"},
+                "region": "cn-hangzhou",
+                "resource": {"domain": "example.com"},
+                "traceId": "c6459282-6a4d-4413-894c-e4ea3968ee3a",
+                "userIdentity": {"aliUid": "1234567890123456"},
+            }
+        ]
+    },
+    "alibaba.mns": {
+        "TopicOwner": "1234567890123456",
+        "Message": "hello topic",
+        "Subscriber": "1234567890123456",
+        "PublishTime": 1767225600000,
+        "SubscriptionName": "worker",
+        "MessageMD5": "BA4BA9B48AC81F0F9C66F6C909C39DBB",
+        "TopicName": "orders",
+        "MessageId": "2F5B3C082B923D4EAC7A3F2A8E2D0000",
+    },
+    "alibaba.sls": {
+        "parameter": {},
+        "source": {
+            "endpoint": "http://cn-hangzhou-intranet.log.aliyuncs.com",
+            "projectName": "demo",
+            "logstoreName": "access",
+            "shardId": 0,
+            "beginCursor": "MTUyOTQ4MDIwOTY1NTk3ODQ2Mw==",
+            "endCursor": "MTUyOTQ4MDIwOTY1NTk3ODQ2NA==",
+        },
+        "jobName": "1f7043ced683de1a4e3d8d70b5a412843d817a39",
+        "taskId": "c2691505-38da-4d1b-998a-f1d4bb8c9994",
+        "cursorTime": 1767225600,
+    },
+    "alibaba.eventbridge": {
+        "id": "c2g71017-6f65-fhcf-a814-a396fc8d****",
+        "source": "MNS-Function-mnstrigger",
+        "specversion": "1.0",
+        "type": "mns:Queue:SendMessage",
+        "datacontenttype": "application/json; charset=utf-8",
+        "subject": "acs:mns:cn-hangzhou:1234567890123456:queues/jobs",
+        "time": "2026-01-01T00:00:00.000Z",
+        "aliyunaccountid": "1234567890123456",
+        "aliyunpublishtime": "2026-01-01T00:00:00.000Z",
+        "aliyuneventbusname": "MNS-Function-mnstrigger",
+        "aliyunregionid": "cn-hangzhou",
+        "data": {"requestId": "6", "messageId": "7", "messageBody": "TEST"},
+    },
+}
+
+
+def event_kind(event: Any) -> str | None:
+    """The kind of an Alibaba FC trigger event, or None: ``triggerTime`` with
+    ``triggerName`` (timer); ``events[0].eventSource`` ``acs:oss`` or ``cdn``; MNS topic
+    (``TopicOwner``, ``TopicName``, ``MessageId``); SLS (``source.logstoreName`` with
+    ``jobName``); CloudEvents with ``aliyun*`` extensions, alone or as a batch (a list)."""
+    if isinstance(event, list) and event:
+        return "alibaba.eventbridge" if _is_aliyun_cloudevent(event[0]) else None
+    if not isinstance(event, Mapping):
+        return None
+    if "triggerTime" in event and "triggerName" in event:
+        return "alibaba.timer"
+    events = event.get("events")
+    if isinstance(events, list) and events and isinstance(events[0], Mapping):
+        source = events[0].get("eventSource")
+        if source == "acs:oss":
+            return "alibaba.oss"
+        if source == "cdn":
+            return "alibaba.cdn"
+    if "TopicOwner" in event and "TopicName" in event and "MessageId" in event:
+        return "alibaba.mns"
+    source = event.get("source")
+    if isinstance(source, Mapping) and "logstoreName" in source and "jobName" in event:
+        return "alibaba.sls"
+    if _is_aliyun_cloudevent(event):
+        return "alibaba.eventbridge"
+    return None
+
+
+def _is_aliyun_cloudevent(event: Any) -> bool:
+    return (
+        isinstance(event, Mapping)
+        and "specversion" in event
+        and any(isinstance(key, str) and key.startswith("aliyun") for key in event)
+    )
+
 
 # --- deploying -------------------------------------------------------------------------------
 
@@ -140,10 +286,14 @@ def s_yaml(
     memory_mb: int = 512,
     timeout_s: int = 30,
     domain: str | None = None,
+    lifecycle_hooks: bool = True,
 ) -> str:
     """``s.yaml`` for Serverless Devs' ``fc3`` component: an FC 3.0 function with an
     anonymous HTTP trigger. ``code`` is the zip (or folder) relative to the file;
-    ``domain`` binds a custom domain (``"auto"``: a temporary test domain from FC)."""
+    ``domain`` binds a custom domain (``"auto"``: a temporary test domain from FC).
+    ``lifecycle_hooks``: wire FC's Initializer and PreStop to ``index.initializer`` and
+    ``index.pre_stop`` (web mode: FC's /initialize and /pre-stop calls, which the server
+    answers)."""
     props: dict[str, Any] = {"region": region, "functionName": name}
     if mode == "web":
         runtime = WEB_RUNTIMES[python]
@@ -163,6 +313,11 @@ def s_yaml(
             handler=f"index.{HANDLER_NAME}",
         )
     props.update(memorySize=memory_mb, timeout=timeout_s)
+    if lifecycle_hooks:  # the generated index.py exports both (see LIFECYCLE_HOOKS)
+        props["instanceLifecycleConfig"] = {
+            "initializer": {"handler": "index.initializer", "timeout": INITIALIZER_TIMEOUT},
+            "preStop": {"handler": "index.pre_stop", "timeout": PRE_STOP_TIMEOUT},
+        }
     props["triggers"] = [
         {
             "triggerName": "http",
@@ -205,6 +360,7 @@ def deploy_config(
         mode=mode,
         region=options.get("region") or DEFAULT_REGION,
         domain=options.get("domain"),
+        lifecycle_hooks=mode == "web" or bool(options.get("index_hooks")),
     )
 
 

@@ -70,6 +70,21 @@ CONTEXT_HEADER_PREFIX = "x-cloudbase-"
 CREDENTIAL_HEADERS: frozenset[str] = frozenset({CONTEXT_HEADER})
 CREDENTIAL_PREFIXES: tuple[str, ...] = ()
 
+# --- non-HTTP trigger events: CloudBase functions run on SCF, whose trigger events (timers)
+# they receive (unverified for CloudBase itself); clouds/tencent.py recognises them.
+
+LIFECYCLE_HOOKS: dict[str, str] = {}  # none, as on SCF
+
+EVENTS_AS_BYTES = False
+TIMER_KIND = tencent.TIMER_KIND
+TIMER_FIELDS = tencent.TIMER_FIELDS
+TRIGGER_EVENTS: dict[str, Any] = {}
+
+
+def event_kind(event: Any) -> str | None:
+    return None
+
+
 # --- deploying -------------------------------------------------------------------------------
 
 CONFIG_FILE = "cloudbaserc.json"

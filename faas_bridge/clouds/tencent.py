@@ -79,6 +79,123 @@ CONTEXT_HEADER_PREFIX = "x-scf-"
 CREDENTIAL_HEADERS: frozenset[str] = frozenset({"x-scf-session-token"})
 CREDENTIAL_PREFIXES: tuple[str, ...] = ("x-scf-secret-",)
 
+# --- non-HTTP trigger events (``make_handler(events_path=...)``) ----------------------------
+# Shapes from SCF's trigger event summary (https://cloud.tencent.com/document/product/583/31927,
+# en: https://tencentcloud.com/document/product/583/31439), CLS from
+# https://cloud.tencent.com/document/product/583/49587, EventBridge (CloudEvents 1.0) from
+# https://tencentcloud.com/document/product/1108/46255. The function receives a dict.
+
+# No instance lifecycle hooks on SCF (only an initialisation timeout for module import).
+LIFECYCLE_HOOKS: dict[str, str] = {}
+
+EVENTS_AS_BYTES = False
+TIMER_KIND = "tencent.timer"
+TIMER_FIELDS = ("TriggerName", "Message", "Time")  # name, user message, firing time
+TRIGGER_EVENTS: dict[str, Any] = {
+    "tencent.timer": {
+        "Type": "Timer",
+        "TriggerName": "daily-report",
+        "Time": "2026-01-01T00:00:00Z",
+        "Message": "",
+    },
+    "tencent.cos": {
+        "Records": [
+            {
+                "cos": {
+                    "cosSchemaVersion": "1.0",
+                    "cosObject": {
+                        "url": "http://demo-1250000000.cos.ap-guangzhou.myqcloud.com/a.txt",
+                        "meta": {"Content-Type": "text/plain"},
+                        "vid": "",
+                        "key": "/1250000000/demo/a.txt",
+                        "size": 5,
+                    },
+                    "cosBucket": {"region": "gz", "name": "demo", "appid": "1250000000"},
+                    "cosNotificationId": "unkown",
+                },
+                "event": {
+                    "eventName": "cos:ObjectCreated:Put",
+                    "eventVersion": "1.0",
+                    "eventTime": 1767225600,
+                    "eventSource": "qcs::cos",
+                    "requestParameters": {"requestSourceIP": "203.0.113.5"},
+                    "eventQueue": "qcs:0:lambda:gz:appid/1250000000:default.demo.$LATEST",
+                    "reservedInfo": "",
+                    "reqid": 179398952,
+                },
+            }
+        ]
+    },
+    "tencent.cmq": {
+        "Records": [
+            {
+                "CMQ": {
+                    "type": "topic",
+                    "topicOwner": 1250000000,
+                    "topicName": "orders",
+                    "subscriptionName": "worker",
+                    "publishTime": "2026-01-01T00:00:00.000Z",
+                    "msgId": "123345346",
+                    "requestId": "123345340",
+                    "msgBody": "Hello from CMQ!",
+                    "msgTag": ["tag1"],
+                }
+            }
+        ]
+    },
+    "tencent.ckafka": {
+        "Records": [
+            {
+                "Ckafka": {
+                    "topic": "orders",
+                    "partition": 0,
+                    "offset": 36,
+                    "msgKey": "",
+                    "msgBody": "hi",
+                }
+            }
+        ]
+    },
+    "tencent.cls": {"clslogs": {"data": ""}},
+    "tencent.eventbridge": {
+        "specversion": "1.0",
+        "id": "13a3f42d-0000-4000-8000-000000000000",
+        "type": "cos:created:object",
+        "source": "cos.cloud.tencent",
+        "subject": "qcs::cos:ap-guangzhou:uid1250000000:demo-1250000000",
+        "time": "1615430559146",
+        "region": "ap-guangzhou",
+        "datacontenttype": "application/json;charset=utf-8",
+        "data": {},
+    },
+}
+
+
+def event_kind(event: Any) -> str | None:
+    """The kind of a Tencent SCF (and CloudBase) trigger event, or None: ``Type == "Timer"``
+    with ``TriggerName``; ``Records[0]`` keyed ``cos``, ``CMQ`` or ``Ckafka``; ``clslogs``;
+    CloudEvents (``specversion``) whose ``source`` ends in ``.cloud.tencent``."""
+    if not isinstance(event, Mapping):
+        return None
+    if event.get("Type") == "Timer" and "TriggerName" in event:
+        return "tencent.timer"
+    records = event.get("Records")
+    if isinstance(records, list) and records and isinstance(records[0], Mapping):
+        for key, kind in (
+            ("cos", "tencent.cos"),
+            ("CMQ", "tencent.cmq"),
+            ("Ckafka", "tencent.ckafka"),
+        ):
+            if key in records[0]:
+                return kind
+    if "clslogs" in event:
+        return "tencent.cls"
+    source = event.get("source")
+    if "specversion" in event and isinstance(source, str) and source.endswith(".cloud.tencent"):
+        return "tencent.eventbridge"
+    return None
+
+
 # --- deploying -------------------------------------------------------------------------------
 
 CONFIG_FILE = "serverless.yml"

@@ -294,7 +294,12 @@ def _generate(
 def _index_source(entry: str) -> str:
     module, _, attr = entry.partition(":")
     callers = ", ".join(f"{c.TITLE} calls {c.HANDLER_NAME}" for c in CLOUDS.values())
-    names = " = ".join(dict.fromkeys(c.HANDLER_NAME for c in CLOUDS.values()))
+    handler_names = list(dict.fromkeys(c.HANDLER_NAME for c in CLOUDS.values()))
+    names = " = ".join(handler_names)
+    hooks = {name: method for c in CLOUDS.values() for name, method in c.LIFECYCLE_HOOKS.items()}
+    hook_lines = "".join(
+        f"{name} = {handler_names[0]}.{method}\n" for name, method in hooks.items()
+    )
     return (
         f'"""Entry point written by `faas-bridge package`: {callers}."""\n'
         "\n"
@@ -303,6 +308,8 @@ def _index_source(entry: str) -> str:
         "from faas_bridge import make_handler\n"
         "\n"
         f"{names} = make_handler(_entry_module.{attr})\n"
+        + ("# Instance lifecycle hooks (Alibaba FC's initializer and preStop)\n" if hooks else "")
+        + hook_lines
     )
 
 

@@ -14,7 +14,7 @@ over generated events), so the order only decides which one is asked first.
 from __future__ import annotations
 
 from ..names import normalise, unknown_name
-from . import alibaba_fc, cloudbase, tencent_apigw, tencent_url
+from . import alibaba_apigw, alibaba_fc, cloudbase, tencent_apigw, tencent_url
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds of cold start; the protocol is for mypy only
@@ -29,6 +29,8 @@ if TYPE_CHECKING:  # typing costs milliseconds of cold start; the protocol is fo
 
         NAME: str
         CLOUD: str  # the clouds/ module it belongs to
+        # Optional CLOUD_DEFAULT = True: the format the cloud's name means when the cloud
+        # has several (read with getattr, so other formats need not declare it).
         SIGNATURE: str  # the keys matches() looks for, for error messages
         REQUEST_LIMIT: int  # body size limits in bytes, as the platform enforces them
         RESPONSE_LIMIT: int
@@ -53,6 +55,7 @@ _DETECTION_ORDER: tuple[Platform, ...] = (
     tencent_url,
     cloudbase,
     alibaba_fc,
+    alibaba_apigw,
 )
 
 PLATFORMS: dict[str, Platform] = {platform.NAME: platform for platform in _DETECTION_ORDER}
@@ -80,13 +83,17 @@ def detect(event: Mapping[str, Any]) -> Platform | None:
 
 def resolve_platform_name(name: str) -> str:
     """The format a user's name means: a format name, or a cloud name where that cloud has
-    one format (``alibaba`` -> ``alibaba_fc``). Case-insensitive, ``-`` for ``_``; an
-    ambiguous cloud name or a typo raises :class:`~faas_bridge.errors.ConfigurationError`
-    naming the choices."""
+    one format or marks one ``CLOUD_DEFAULT`` (``alibaba`` -> ``alibaba_fc``).
+    Case-insensitive, ``-`` for ``_``; an ambiguous cloud name or a typo raises
+    :class:`~faas_bridge.errors.ConfigurationError` naming the choices."""
     key = normalise(name)
     if key in PLATFORMS:
         return key
     formats = _CLOUD_FORMATS.get(key)
+    if formats is not None and len(formats) > 1:
+        formats = (
+            tuple(f for f in formats if getattr(PLATFORMS[f], "CLOUD_DEFAULT", False)) or formats
+        )
     if formats is not None and len(formats) == 1:
         return formats[0]
     if formats is not None:

@@ -28,8 +28,10 @@ if TYPE_CHECKING:
     from ..platforms import PLATFORM_NAMES
     from .client import FaasClient, Handler, as_handler, is_handler
     from .events import CookiesInput, HeadersInput, QueryInput, build_context, build_event
+    from .recorded import import_events, recorded_events, replay
     from .responses import Headers, TestResponse, parse_response
     from .samples import list_events, load_event
+    from .triggers import build_timer_event, build_trigger_event, trigger_kinds
 
 __all__ = [
     "PLATFORM_NAMES",
@@ -44,10 +46,16 @@ __all__ = [
     "as_handler",
     "build_context",
     "build_event",
+    "build_timer_event",
+    "build_trigger_event",
+    "import_events",
     "is_handler",
     "list_events",
     "load_event",
     "parse_response",
+    "recorded_events",
+    "replay",
+    "trigger_kinds",
 ]
 
 _HOMES = {
@@ -67,6 +75,12 @@ _HOMES = {
     "parse_response": ".responses",
     "list_events": ".samples",
     "load_event": ".samples",
+    "build_timer_event": ".triggers",
+    "build_trigger_event": ".triggers",
+    "trigger_kinds": ".triggers",
+    "import_events": ".recorded",
+    "recorded_events": ".recorded",
+    "replay": ".recorded",
 }
 
 

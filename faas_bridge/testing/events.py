@@ -53,7 +53,8 @@ def build_event(
     """An HTTP event exactly as ``platform``'s gateway would deliver it to the function.
 
     Args:
-        platform: ``"tencent_apigw"``, ``"tencent_url"``, ``"cloudbase"`` or ``"alibaba_fc"``.
+        platform: a format name (``PLATFORM_NAMES``: ``"tencent_apigw"``...) or a cloud name
+            that names one format (``"alibaba"``).
         method: the HTTP method.
         path: the path as the client sent it, decoded (``"/你好"``) or percent-encoded
             (any ``%`` means encoded, as on the handler side); it may carry ``?query``.

@@ -125,8 +125,8 @@ def pytest_generate_tests(metafunc: Any) -> None:
 
 @_fixture
 def faas_platform(request: Any) -> str:
-    """The event format this run of the test uses: ``"tencent_apigw"``, ``"tencent_url"``,
-    ``"cloudbase"`` or ``"alibaba_fc"``."""
+    """The event format this run of the test uses: one of ``PLATFORM_NAMES``
+    (``"tencent_apigw"``...)."""
     name: str = getattr(request, "param", ALL_PLATFORMS[0])
     return name
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 NAME = "alibaba_fc"
 CLOUD = "alibaba"  # the cloud module (clouds/alibaba.py) this format belongs to
+CLOUD_DEFAULT = True  # the format the cloud name "alibaba" means
 SIGNATURE = "rawPath, requestContext and version 'v1' (FC 3.0 HTTP trigger)"
 # Body limits, in bytes: 32 MB synchronous request payload (FC docs); the response
 # limit is unverified and assumed equal.

@@ -32,14 +32,20 @@ if TYPE_CHECKING:
 
 NAME = "tencent_url"
 CLOUD = "tencent"  # the cloud module (clouds/tencent.py) this format belongs to
-SIGNATURE = "httpMethod and path, without requestContext"
+SIGNATURE = "httpMethod and path, without requestContext or queryParameters"
 # Body limits, in bytes (as API Gateway (SCF's synchronous invocation limits)).
 REQUEST_LIMIT = 6 * MB
 RESPONSE_LIMIT = 6 * MB
 
 
 def matches(event: Mapping[str, Any]) -> bool:
-    return "httpMethod" in event and "path" in event and "requestContext" not in event
+    # queryParameters: Alibaba API Gateway's event, which also has no requestContext.
+    return (
+        "httpMethod" in event
+        and "path" in event
+        and "requestContext" not in event
+        and "queryParameters" not in event
+    )
 
 
 def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:

@@ -1,0 +1,140 @@
+"""make_handler(app, commands=True): a direct-invoke command event runs a Django management
+command, a Flask CLI command or a Python snippet in the function; off by default, never
+reachable from an HTTP trigger or the events_path route. Real Flask and Django apps."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, jsonify, request
+
+from faas_bridge import UnknownEventError, make_handler
+from faas_bridge.commands import OUTPUT_LIMIT, command_event
+from faas_bridge.testing import build_context, build_event, build_timer_event, parse_response
+
+from . import probe
+
+ran: list[str] = []
+
+
+def flask_app() -> Flask:
+    app = Flask("shop")
+
+    @app.cli.command("hello")
+    def hello() -> None:
+        ran.append("hello")
+        print("hello 云")
+
+    @app.route("/<path:rest>", methods=["GET", "POST"])
+    def echo(rest: str) -> Any:
+        return jsonify(path=request.path, body=request.get_json(silent=True))
+
+    return app
+
+
+def test_a_flask_cli_command_runs_and_its_output_returns() -> None:
+    handler = make_handler(flask_app(), commands=True)
+    result = handler(command_event("flask", ["hello"]), None)
+    assert result == {"exit_status": 0, "output": "hello 云\n", "truncated": False}
+    routes = handler(command_event("flask", ["routes"]), None)
+    assert routes["exit_status"] == 0
+    assert "echo" in routes["output"]
+    missing = handler(command_event("flask", ["nope"]), None)
+    assert missing["exit_status"] == 2
+    assert "No such command 'nope'" in missing["output"]
+
+
+def test_a_django_management_command_runs() -> None:
+    handler = make_handler(probe.make_django_wsgi_app(), commands=True)
+    check = handler(command_event("django", ["check"]), build_context("alibaba_fc"))
+    assert check["exit_status"] == 0
+    assert "System check identified no issues" in check["output"]
+    unknown = handler(command_event("django", ["no_such_command"]), None)
+    assert unknown["exit_status"] == 1
+    assert "Unknown command" in unknown["output"]
+
+
+def test_python_snippets_exit_statuses_and_bounded_output() -> None:
+    handler = make_handler(flask_app(), commands=True)
+    assert handler(command_event("python", ["print(app.name)"]), None)["output"] == "shop\n"
+    failed = handler(command_event("python", ["1 / 0"]), None)
+    assert failed["exit_status"] == 1
+    assert "ZeroDivisionError" in failed["output"]
+    assert handler(command_event("python", ["raise SystemExit(3)"]), None)["exit_status"] == 3
+    flood = handler(command_event("python", ["print('x' * 200000)"]), None)
+    assert len(flood["output"]) == OUTPUT_LIMIT
+    assert flood["truncated"] is True
+
+
+def test_the_contexts_credentials_never_appear_in_the_output() -> None:
+    handler = make_handler(flask_app(), commands=True)
+    context = build_context(
+        "alibaba_fc",
+        credentials={"access_key_secret": "SECRET-abc-123", "security_token": "T0KEN-xyz"},
+    )
+    snippet = (
+        "import sys\nprint(sys._getframe().f_globals.get('x', ''), 'SECRET-abc-123 T0KEN-xyz')"
+    )
+    result = handler(command_event("python", [snippet]), context)
+    assert "SECRET-abc-123" not in result["output"]
+    assert "T0KEN-xyz" not in result["output"]
+    assert "<redacted>" in result["output"]
+
+
+def test_commands_are_off_by_default() -> None:
+    with pytest.raises(UnknownEventError):
+        make_handler(flask_app())(command_event("flask", ["hello"]), None)
+
+
+def test_no_http_request_and_no_events_path_route_runs_a_command() -> None:
+    ran.clear()
+    handler = make_handler(flask_app(), commands=True, events_path="/_events")
+    for path in ("/_events", "/anything"):
+        event = build_event("alibaba_apigw", "POST", path, json=command_event("flask", ["hello"]))
+        response = parse_response("alibaba_apigw", handler(event, None))
+        assert response.json()["path"] == path  # an ordinary request to the app
+    timer = handler(build_timer_event("tencent"), None)
+    assert timer["path"] == "/_events"  # other non-HTTP events still reach the route
+    assert ran == []
+    handler(command_event("flask", ["hello"]), None)  # a direct invoke does run it
+    assert ran == ["hello"]
+
+
+def test_the_cli_prints_the_event_and_invoke_runs_it(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "from flask import Flask\napp = Flask('shop')\n\n"
+        "@app.cli.command('hello')\ndef hello():\n    print('hi from the function')\n"
+    )
+
+    def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "faas_bridge", *args],
+            cwd=tmp_path,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=60,
+            check=False,
+        )
+
+    printed = cli("command-event", "manage", "migrate", "--noinput")
+    assert json.loads(printed.stdout) == {
+        "faas_bridge.command": {"django": ["migrate", "--noinput"]}
+    }
+    event = cli("command-event", "flask", "hello").stdout
+    result = cli("invoke", "app:app", "--commands", "--event", "-", stdin=event)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "exit_status": 0,
+        "output": "hi from the function\n",
+        "truncated": False,
+    }
+    wrong = cli("command-event", "rake", "db:migrate")
+    assert wrong.returncode == 2
+    assert "a command is one of django, flask, python" in wrong.stderr
