@@ -156,6 +156,25 @@ def test_builds_for_each_cloud_and_mode_get_their_own_outputs_and_replace_only_t
     assert project.is_dir()
 
 
+@pytest.mark.parametrize("output", ["out/pkg", "out/pkg.tar.gz", "out/pkg.ZIP.bak"])
+def test_an_output_not_named_zip_is_refused_before_anything_is_written(
+    output: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # -o out/pkg --configs wrote the zip, then stopped (exit 2) because the deploy folder,
+    # named like the zip without .zip, was the zip itself; and Serverless Devs zips a code
+    # path that does not end in .zip again instead of uploading it
+    _tiny_project(tmp_path / "shop")
+    monkeypatch.chdir(tmp_path)
+    args = ["shop", "--platform", "alibaba", "--entry", "app:app", "--configs", "-o", output]
+    code, _, err = _cli(args, capsys)
+    assert code == EXIT_USAGE
+    assert ".zip" in _one_error_line(err)
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_projects_own_dist_folder_is_where_it_writes_and_is_not_packaged(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -46,7 +46,13 @@ def check_output(project: Path, path: Path, what: str) -> None:
 
 
 def check_zip_target(path: Path) -> None:
-    """Refuse to overwrite anything but a zip ``package`` wrote."""
+    """Refuse a name not ending in ``.zip``, and to overwrite anything but a zip ``package``
+    wrote."""
+    if path.suffix.lower() != ".zip":
+        # the deploy folder is the name without .zip, and Serverless Devs' fc3 uploads a
+        # code path as it is only when it ends in .zip (it zips anything else again:
+        # github.com/devsapp/fc3 src/subCommands/deploy/impl/function.ts, _assertNeedZip)
+        raise OutputError(f"{path}: name the zip with .zip (-o NAME.zip)")
     if path.is_symlink() or path.is_dir():
         raise OutputError(f"{path} exists and is not a file package wrote: choose another -o")
     if not path.exists():
