@@ -297,8 +297,14 @@ def test_configs_are_written_next_to_the_zip(
         else:
             assert config["functionRoot"] == "."
             assert config["functions"][0]["name"] == "shop"
-    deploy = {"tencent": "scf deploy", "cloudbase": "tcb framework deploy", "alibaba": "s deploy"}
-    assert f"&& {deploy[platform]}" in out
+    # CloudBase's function plugin (`tcb framework deploy`) lists no Python: the CLI's own
+    # `tcb fn deploy NAME` reads the function from cloudbaserc.json; --path adds its HTTP path
+    deploy = {
+        "tencent": "scf deploy",
+        "cloudbase": "tcb fn deploy shop --path /",
+        "alibaba": "s deploy",
+    }
+    assert out.splitlines()[-1].endswith(f"&& {deploy[platform]}")
     if platform == "tencent":
         assert "npm i -g serverless-cloud-framework" in out
         assert "sls deploy" not in out + text
@@ -318,6 +324,20 @@ def test_web_mode_configs_keep_the_start_file_executable(
     assert os.access(start, os.X_OK)
     config = (output.parent / "shop" / "serverless.yml").read_text()
     assert yaml.safe_load(config)["inputs"]["type"] == "web"
+
+
+def test_cloudbase_web_mode_deploys_an_http_function(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    (project / "requirements.txt").write_text("")
+    output = tmp_path / "dist" / "shop.zip"
+    args = [str(project), "--platform", "cloudbase", "--entry", "app:app", "-o", str(output)]
+    assert main(["package", *args, "--mode", "web", "--configs", "--http-path", "/my shop"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].endswith("&& tcb fn deploy shop --httpFn --path '/my shop'")
+    config = json.loads((output.parent / "shop" / "cloudbaserc.json").read_text())
+    assert config["functions"][0]["type"] == "HTTP"
 
 
 def test_an_unpacked_folder_that_is_not_ours_is_left_alone(

@@ -25,7 +25,7 @@ itself, an index.py exposing main_handler (Tencent SCF), main (CloudBase) and ha
 (Alibaba FC) unless the project has one, in web mode the start file with the servers, and
 byte-code compiled by a Python of the target version, which also imports the entry and
 answers one sample event. The zip is reproducible. --configs also writes serverless.yml
-(scf deploy), cloudbaserc.json (tcb framework deploy) or s.yaml (s deploy) into a deploy
+(scf deploy), cloudbaserc.json (tcb fn deploy) or s.yaml (s deploy) into a deploy
 folder beside it. package never overwrites or deletes a file or folder it did not write.
 
 exit codes: 0 written; 2 bad usage, an unsupported runtime, or an output that would lose a
@@ -218,7 +218,7 @@ def _print_summary(result: Any, *, quiet: bool) -> None:
 
 def _write_configs(args: argparse.Namespace, result: Any) -> None:
     from ..clouds import get_cloud
-    from ..deploy_configs import write_deploy_configs
+    from ..deploy_configs import function_name, write_deploy_configs
     from ..package import OutputError
 
     try:
@@ -249,7 +249,12 @@ def _write_configs(args: argparse.Namespace, result: Any) -> None:
         print(f"faas-bridge: warning: {warning}", file=sys.stderr)
     for step in cloud.config_todo({"env_id": args.env_id}):
         print(step)
-    print(f"deploy: {cloud.DEPLOY_INSTALL}; cd {_shown(config.parent)} && {cloud.DEPLOY_COMMAND}")
+    command = cloud.deploy_command(
+        name=function_name(args.name or Path(args.project).resolve().name),
+        mode=result.mode,
+        options={"http_path": args.http_path},
+    )
+    print(f"deploy: {cloud.DEPLOY_INSTALL}; cd {_shown(config.parent)} && {command}")
 
 
 def _shown(path: Path) -> str:
