@@ -287,6 +287,19 @@ def test_version_control_virtualenvs_and_caches_stay_out(tmp_path: Path) -> None
     assert reasons["__pycache__/"] == "cache"
 
 
+def test_a_git_file_of_a_worktree_or_submodule_stays_out(tmp_path: Path) -> None:
+    # a worktree's or submodule's .git is a file naming the user's own folders; only .git/
+    # folders were left out, so the file shipped
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, ".git", "vendor/lib/.git", text="gitdir: /home/me/work/.git/worktrees/shop")
+    _write(project, "vendor/lib/__init__.py", ".gitmodules")
+    selection = select_files(project)
+    names = {f.arcname for f in selection.files}
+    assert names == {"app.py", "requirements.txt", "vendor/lib/__init__.py"}
+    reasons = {item.name: item.reason for item in selection.excluded}
+    assert reasons[".git"] == reasons["vendor/lib/.git"] == "version control"
+
+
 def test_exclude_globs_from_the_command_line_and_pyproject(tmp_path: Path) -> None:
     project = _tiny_project(tmp_path / "shop")
     _write(project, "docs/a.md", "data/big.csv", "data/small.csv", "notes.txt")

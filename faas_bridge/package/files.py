@@ -41,7 +41,8 @@ ZIP_COMMENT = b"written by faas-bridge package"
 
 # (why, .gitignore patterns): left out by default, each with a warning naming it.
 DEFAULT_EXCLUDES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("version control", (".git/", ".hg/", ".svn/", ".bzr/", ".gitattributes")),
+    # no trailing slash: a worktree or submodule has a .git file naming the user's folders
+    ("version control", (".git", ".hg", ".svn", ".bzr", ".gitattributes", ".gitmodules")),
     ("virtualenv", (".venv/", ".tox/", ".nox/", "__pypackages__/")),
     (
         "cache",
