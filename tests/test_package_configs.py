@@ -340,6 +340,22 @@ def test_cloudbase_web_mode_deploys_an_http_function(
     assert config["functions"][0]["type"] == "HTTP"
 
 
+def test_a_build_without_configs_warns_that_the_deploy_folder_is_now_stale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # scf deploy / tcb fn deploy upload the unpacked copy in the deploy folder: rebuilt
+    # without --configs, the zip was new but that copy was the previous build, silently
+    project = _tiny_project(tmp_path / "shop")
+    output = tmp_path / "dist" / "shop.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    assert main(["package", *args, "--configs"]) == 0
+    assert "earlier build" not in capsys.readouterr().err
+    assert main(["package", *args]) == 0
+    err = capsys.readouterr().err
+    assert f"{output.parent / 'shop'} holds the unpacked package of an earlier build" in err
+    assert (output.parent / "shop" / "serverless.yml").is_file()  # left as it was
+
+
 def test_an_unpacked_folder_that_is_not_ours_is_left_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

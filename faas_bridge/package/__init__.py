@@ -210,6 +210,13 @@ def build_package(
 
     zipped = out.stat().st_size
     warnings.extend(cloud.size_warnings(zipped, unzipped))
+    deploy_folder = out.with_suffix("")
+    if not configs and cloud.DEPLOYS_FOLDER and (deploy_folder / files.MARKER).is_file():
+        warnings.append(
+            f"{deploy_folder} holds the unpacked package of an earlier build, which"
+            f" {cloud.CONFIG_FILE}'s deploy uploads: build with --configs again before"
+            " deploying from it"
+        )
     return PackageResult(
         out, platform, python, mode, len(entries), zipped, unzipped, not has_index, origin,
         resolver, interpreter, bytecode, result_check.note, sorted(e[0] for e in entries),
