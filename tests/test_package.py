@@ -448,6 +448,35 @@ def test_pyproject_dependencies_are_installed_without_faas_bridge(tmp_path: Path
     assert not [n for n in names if n.startswith("faas_bridge-")]
 
 
+@pytest.mark.parametrize("where", ["variable", "pip.conf"])
+def test_a_pip_index_that_uv_would_ignore_is_named_in_a_warning_without_its_url(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uv reads neither pip.conf nor PIP_INDEX_URL: a user with a mirror (or a private index
+    # with a token in its URL) got PyPI, or "not found", with no hint why
+    project = _tiny_project(tmp_path / "shop")
+    url = "https://alice:t0ken@mirror.example/simple"
+    for name in [n for n in os.environ if n.startswith(("UV_", "PIP_"))]:
+        monkeypatch.delenv(name)
+    if where == "variable":
+        monkeypatch.setenv("PIP_INDEX_URL", url)
+    else:
+        config = tmp_path / "home" / ".config" / "pip" / "pip.conf"
+        config.parent.mkdir(parents=True)
+        config.write_text(f"[global]\nindex-url = {url}\n")
+        monkeypatch.setenv("HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
+    result = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "i.zip")
+    (warning,) = [w for w in result.warnings if "uv does not read" in w]
+    assert ("PIP_INDEX_URL" if where == "variable" else str(config)) in warning
+    assert "UV_DEFAULT_INDEX" in warning
+    assert "t0ken" not in " ".join(result.warnings)
+    # set for uv too: no warning
+    monkeypatch.setenv("UV_DEFAULT_INDEX", "https://pypi.org/simple")
+    result = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "i.zip")
+    assert not [w for w in result.warnings if "uv does not read" in w]
+
+
 def test_web_mode_ships_the_start_file_executable_and_the_servers(tmp_path: Path) -> None:
     project = _tiny_project(tmp_path / "tiny")
     result = build_package(

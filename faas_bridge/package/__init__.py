@@ -338,6 +338,10 @@ def _install(
     resolver = deps.find_resolver(python, interpreter)
     if resolver.note:
         warnings.append(resolver.note)
+    if resolver.name == "uv":
+        index_note = deps.pip_index_note(requirements)
+        if index_note:
+            warnings.append(index_note)
     level = get_cloud(platform).manylinux(python, mode)
     sets = [(requirements, origin)]
     if mode == "web":

@@ -35,6 +35,7 @@ __all__ = [
     "find_interpreter",
     "find_resolver",
     "install",
+    "pip_index_note",
     "requirement_files",
     "serve_requirements",
 ]
@@ -201,6 +202,49 @@ def find_resolver(python: str, interpreter: str | None) -> Resolver:
             " machine, not Linux x86_64: install uv for an exact resolution"
         )
     return Resolver("pip", (interpreter, "-m", "pip", "install"), note)
+
+
+_UV_INDEX_SETTINGS = ("UV_DEFAULT_INDEX", "UV_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL")
+_INDEX_LINE = re.compile(r"^\s*(-i\s|-?-?(extra[-_])?index[-_]url\b)", re.I | re.M)
+_UV_INDEX_LINE = re.compile(r"^\s*(\[\[index\]\]|(extra-)?index-url\s*=)", re.M)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _config_files(tool: str, name: str) -> list[Path]:
+    """Where ``tool`` (pip, uv) reads its ``name`` config file on Linux: the user's, then
+    the system's."""
+    user = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return [user / tool / name, Path("/etc/xdg") / tool / name, Path("/etc") / tool / name]
+
+
+def pip_index_note(requirements: list[str]) -> str:
+    """A warning naming the pip index settings (``PIP_INDEX_URL``, ``pip.conf``) that uv
+    ignores (https://docs.astral.sh/uv/pip/compatibility), when uv has none of its own and
+    the requirements name no index; only names, never a URL (it may hold a token)."""
+    listed = "".join(_read(Path(arg)) for arg in requirements if arg != "-r")
+    if any(os.environ.get(name) for name in _UV_INDEX_SETTINGS) or _INDEX_LINE.search(listed):
+        return ""
+    if any(_UV_INDEX_LINE.search(_read(path)) for path in _config_files("uv", "uv.toml")):
+        return ""
+    found = [n for n in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL") if os.environ.get(n)]
+    configs = [Path(os.environ["PIP_CONFIG_FILE"])] if os.environ.get("PIP_CONFIG_FILE") else []
+    configs += _config_files("pip", "pip.conf")
+    configs += [Path("/etc/pip.conf"), Path.home() / ".pip" / "pip.conf"]
+    configs.append(Path(sys.prefix) / "pip.conf")
+    found += [str(path) for path in configs if _INDEX_LINE.search(_read(path))]
+    if not found:
+        return ""
+    return (
+        f"uv does not read pip's index settings ({', '.join(dict.fromkeys(found))}): it uses"
+        " PyPI unless UV_DEFAULT_INDEX (UV_INDEX for extra indexes), uv.toml or an"
+        " --index-url line in requirements.txt names another"
+    )
 
 
 def _manylinux_tags(level: str) -> list[str]:
