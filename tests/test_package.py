@@ -492,6 +492,22 @@ def test_web_mode_ships_the_start_file_executable_and_the_servers(tmp_path: Path
     assert not [name for name in modes if name.startswith("bin/")]
 
 
+def test_web_mode_resolves_the_servers_with_the_requirements_not_over_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the servers were a second install into the same folder: the project's own
+    # uvicorn==0.28.0 was silently replaced by the newest uvicorn, pin or not
+    project = _tiny_project(tmp_path / "shop", "uvicorn==0.28.0\n")
+    output = tmp_path / "web.zip"
+    args = [str(project), "--platform", "tencent", "--mode", "web", "--entry", "app:app"]
+    code, _, err = _cli([*args, "-o", str(output)], capsys)
+    assert code == EXIT_BAD_EVENT
+    line = _one_error_line(err)
+    assert "uvicorn==0.28.0" in line
+    assert "uvicorn>=0.29" in line
+    assert not output.exists()
+
+
 def test_a_requirement_that_cannot_be_installed_is_one_line_and_exit_4(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -343,18 +343,17 @@ def _install(
         if index_note:
             warnings.append(index_note)
     level = get_cloud(platform).manylinux(python, mode)
-    sets = [(requirements, origin)]
-    if mode == "web":
-        sets.append((deps.serve_requirements(), "the servers of web mode"))
-    for arguments, what in sets:
-        report(
-            f"installing {what} for CPython {python}, manylinux_{level} x86_64,"
-            f" with {resolver.name} ..."
-        )
-        deps.install(
-            resolver, arguments, site, python=python, level=level, cwd=project, work=work,
-            verbose=verbose,
-        )  # fmt: skip
+    arguments, what = requirements, origin
+    if mode == "web":  # one resolution: a second install would replace the project's pins
+        arguments, what = [*requirements, *deps.serve_requirements()], f"{origin} and the servers"
+    report(
+        f"installing {what} for CPython {python}, manylinux_{level} x86_64,"
+        f" with {resolver.name} ..."
+    )
+    deps.install(
+        resolver, arguments, site, python=python, level=level, cwd=project, work=work,
+        verbose=verbose,
+    )  # fmt: skip
     installed = sorted(p.name.split("-")[0] for p in site.glob("*.dist-info"))
     if installed:
         report(f"installed {len(installed)} distributions: {', '.join(installed)}")
