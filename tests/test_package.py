@@ -448,6 +448,49 @@ def test_pyproject_dependencies_are_installed_without_faas_bridge(tmp_path: Path
     assert not [n for n in names if n.startswith("faas_bridge-")]
 
 
+def test_a_uv_project_ships_the_versions_its_lock_pins(tmp_path: Path) -> None:
+    # a uv project's pyproject.toml says "six", its uv.lock says 1.16.0: the zip got the
+    # newest six, not what the project was tested with
+    project = _tiny_project(tmp_path / "shop", requirements=None)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "shop"\nversion = "1"\nrequires-python = ">=3.9"\n'
+        'dependencies = ["six==1.16.0", "faas-bridge"]\n'
+        f'[tool.uv.sources]\nfaas-bridge = {{ path = "{ROOT}" }}\n'
+    )
+    uv = deps._uv()
+    assert uv is not None
+    subprocess.run([uv, "lock", "--quiet"], cwd=project, check=True)
+    pyproject.write_text(pyproject.read_text().replace("six==1.16.0", "six"))
+    result = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "l.zip")
+    assert result.requirements == "uv.lock (uv export --frozen)"
+    names = _names(result.path)
+    assert "six-1.16.0.dist-info/METADATA" in names
+    assert not [n for n in names if n.startswith("faas_bridge-")]
+
+
+def test_a_target_python_the_project_excludes_is_one_line_and_exit_4(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # uv init on 3.11 writes requires-python = ">=3.11", and uv.lock then holds no 3.10
+    # wheels: packaging for 3.10 ended in "Hash mismatch for markupsafe", or in a zip
+    # of code its own project says needs a newer Python
+    project = _tiny_project(tmp_path / "shop", requirements=None)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\nversion = "1"\nrequires-python = ">=3.11"\ndependencies = []\n'
+    )
+    output = tmp_path / "never.zip"
+    args = [str(project), "--platform", "tencent", "--python", "3.10", "--entry", "app:app"]
+    code, _, err = _cli([*args, "-o", str(output)], capsys)
+    assert code == EXIT_BAD_EVENT
+    line = _one_error_line(err)
+    assert 'requires-python = ">=3.11"' in line
+    assert "Python 3.10" in line
+    assert not output.exists()
+    code, _, err = _cli([*args[:-3], "3.11", *args[-2:], "-o", str(output)], capsys)
+    assert code == 0, err
+
+
 @pytest.mark.parametrize("where", ["variable", "pip.conf"])
 def test_a_pip_index_that_uv_would_ignore_is_named_in_a_warning_without_its_url(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -173,6 +173,7 @@ def build_package(
         work = Path(temp)
         stage = work / "stage"
         stage.mkdir()
+        deps.check_requires_python(project, python)
         requirements, origin = deps.requirement_files(project, work)
         generated = _generate(work / "generated", entry, has_index, mode, platform, python)
         if dry_run:

@@ -10,7 +10,8 @@ interpreter it runs under whatever ``--python-version`` says (pypa/pip#11664), s
 another version would silently leave out (or add) version-dependent requirements.
 
 Requirements come from ``requirements.txt``, handed to the resolver as ``-r`` (hashes,
-includes, options, markers: whatever pip accepts), else from ``pyproject.toml``'s
+includes, options, markers: whatever pip accepts), else from a uv project's ``uv.lock``
+(``uv export --frozen``: the versions it pins, with hashes), else from ``pyproject.toml``'s
 ``[project] dependencies``. A ``faas-bridge`` requirement is met by an empty stand-in wheel
 (faas_bridge itself is copied from this installation).
 """
@@ -27,11 +28,13 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import RequirementsError, ResolverMissingError
 
 __all__ = [
     "Resolver",
+    "check_requires_python",
     "find_interpreter",
     "find_resolver",
     "install",
@@ -49,6 +52,10 @@ def requirement_files(project: Path, work: Path) -> tuple[list[str], str]:
     if path.is_file():
         return ["-r", str(path)], "requirements.txt"
     pyproject = project / "pyproject.toml"
+    if pyproject.is_file() and (project / "uv.lock").is_file():
+        exported = work / "uv-lock-requirements.txt"
+        _export_lock(project, exported)
+        return ["-r", str(exported)], "uv.lock (uv export --frozen)"
     if pyproject.is_file():
         dependencies = _pyproject_dependencies(pyproject)
         listed = work / "pyproject-requirements.txt"
@@ -60,7 +67,27 @@ def requirement_files(project: Path, work: Path) -> tuple[list[str], str]:
     )
 
 
-def _pyproject_dependencies(path: Path) -> list[str]:
+def _export_lock(project: Path, exported: Path) -> None:
+    """The versions ``uv.lock`` pins, as a requirements file (hashes and markers kept; the
+    project itself and faas-bridge, copied from this installation, left out)."""
+    uv = _uv()
+    if uv is None:
+        raise RequirementsError(
+            f"{project} has a uv.lock: install uv (pip install 'faas-bridge[package]') to"
+            " package the versions it pins"
+        )
+    command = [uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--quiet"]
+    command += ["--no-emit-package", "faas-bridge", "--output-file", str(exported)]
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    completed = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        reason = _reason(completed.stderr + completed.stdout)
+        raise RequirementsError(f"uv cannot export {project / 'uv.lock'}: {reason}")
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
     except ModuleNotFoundError:  # Python < 3.11
@@ -72,9 +99,38 @@ def _pyproject_dependencies(path: Path) -> list[str]:
                 " or list the dependencies in requirements.txt"
             ) from exc
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise RequirementsError(f"cannot read {path}: {exc}") from exc
+    return data
+
+
+def check_requires_python(project: Path, python: str) -> None:
+    """:class:`RequirementsError` when ``pyproject.toml``'s ``requires-python`` excludes
+    every CPython ``python`` release (a uv.lock then holds no wheels for it either)."""
+    path = project / "pyproject.toml"
+    if not path.is_file():
+        return
+    wanted = _load_toml(path).get("project", {}).get("requires-python")
+    try:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    except ImportError:  # the package extra brings packaging; without it, no check
+        return
+    if not isinstance(wanted, str):
+        return
+    try:
+        specifier = SpecifierSet(wanted)
+    except InvalidSpecifier as exc:
+        raise RequirementsError(f"{path}: requires-python {wanted!r} is not valid") from exc
+    if not any(specifier.contains(f"{python}.{patch}") for patch in range(50)):
+        raise RequirementsError(
+            f'{path} says requires-python = "{wanted}", which excludes Python {python}:'
+            " choose another --python, or widen it (then uv lock again)"
+        )
+
+
+def _pyproject_dependencies(path: Path) -> list[str]:
+    data = _load_toml(path)
     dependencies = data.get("project", {}).get("dependencies")
     if dependencies is None:
         raise RequirementsError(
