@@ -356,6 +356,33 @@ def test_a_build_without_configs_warns_that_the_deploy_folder_is_now_stale(
     assert (output.parent / "shop" / "serverless.yml").is_file()  # left as it was
 
 
+def test_an_interrupted_deploy_folder_write_leaves_the_previous_one_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the deploy folder was emptied first, then refilled: Ctrl+C while unpacking left
+    # half a package (and a marker), or, before the marker, a folder the next run refused
+    from faas_bridge.package import output as writing
+
+    project = _tiny_project(tmp_path / "shop")
+    output = tmp_path / "dist" / "shop.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    assert main(["package", *args, "--configs"]) == 0
+    folder = output.parent / "shop"
+    before = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+    def interrupted(archive: Path, into: Path) -> Path:
+        into.mkdir()
+        (into / "index.py").write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writing, "unpack", interrupted)
+    assert main(["package", *args, "--configs"]) == 130
+    capsys.readouterr()
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == before
+    assert (folder / "shop" / "index.py").read_text() != "half"
+    assert sorted(p.name for p in output.parent.iterdir()) == ["shop", "shop.zip"]
+
+
 def test_an_unpacked_folder_that_is_not_ours_is_left_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
