@@ -225,6 +225,25 @@ def test_secrets_stay_out_each_named_in_a_warning(
         assert not [i for i in archive.infolist() if b"SECRET=1" in archive.read(i)]
 
 
+def test_a_pem_file_of_certificates_only_goes_in_and_one_with_a_key_stays_out(
+    tmp_path: Path,
+) -> None:
+    # a vendored certifi/cacert.pem (pip install -t . leaves one) was left out as a
+    # "secret", and requests then found no CA bundle on the cloud
+    project = _tiny_project(tmp_path / "shop")
+    cert = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ==\n-----END CERTIFICATE-----\n"
+    key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49\n-----END PRIVATE KEY-----\n"
+    bundle = '\n# Issuer: CN=Example Root CA\n# Label: "Example Root CA"\n' + cert
+    _write(project, "certifi/__init__.py", "certifi/cacert.pem", text=bundle * 3)
+    _write(project, "tls/server.pem", text=cert + key)
+    _write(project, "tls/notes.pem", text="SECRET=1")
+    selection = select_files(project)
+    names = {f.arcname for f in selection.files}
+    assert "certifi/cacert.pem" in names
+    reasons = {item.name: item.reason for item in selection.excluded}
+    assert reasons["tls/server.pem"] == reasons["tls/notes.pem"] == "secret"
+
+
 def test_include_brings_back_what_a_default_rule_leaves_out(tmp_path: Path) -> None:
     project = _tiny_project(tmp_path / "shop")
     _write(project, ".env.example", ".env", "settings/prod.key")

@@ -3,17 +3,19 @@
 Rules, first match wins: ``--include`` globs (and ``include`` under
 ``[tool.faas-bridge.package]``) bring a file in whatever else says; ``--exclude`` globs
 (and ``exclude``) leave it out; then the default exclusions (version control, virtualenvs,
-caches, secrets, the top-level ``tests/``, ``test/`` and ``conftest.py``), each named in a
-warning; then the project's ``.gitignore`` files, every level, negations included (read
-with ``pathspec``); finally earlier outputs of ``faas-bridge package``. Globs use
-``.gitignore`` syntax. Symlinks are followed when they point inside the project; one
-pointing outside (without ``follow_symlinks``), a broken one and any special file (FIFO,
-device, socket) stop the build with an error naming it.
+caches, secrets (a ``.pem`` of certificates only, such as a CA bundle, is none), the
+top-level ``tests/``, ``test/`` and ``conftest.py``), each named in a warning; then the
+project's ``.gitignore`` files, every level, negations included (read with ``pathspec``);
+finally earlier outputs of ``faas-bridge package``. Globs use ``.gitignore`` syntax.
+Symlinks are followed when they point inside the project; one pointing outside (without
+``follow_symlinks``), a broken one and any special file (FIFO, device, socket) stop the
+build with an error naming it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -36,6 +38,7 @@ __all__ = [
 
 # A folder `package` writes carries this file; it removes or replaces only such folders.
 MARKER = ".faas-bridge-package"
+_PEM_LIMIT = 4 * 1024 * 1024  # bytes of a .pem read to tell a CA bundle from a key
 # ...and a zip it writes carries this comment; it overwrites only such zips.
 ZIP_COMMENT = b"written by faas-bridge package"
 
@@ -251,7 +254,7 @@ class _Walker:
         if self.exclude is not None and self.exclude.match_file(key):
             return "excluded by a rule of yours (--exclude or pyproject.toml)"
         for why, spec in self.defaults:
-            if spec.match_file(key):
+            if spec.match_file(key) and not (why == "secret" and _certificates_only(path, key)):
                 return why
         if key.endswith("/") and (path / "pyvenv.cfg").is_file():
             return "virtualenv"
@@ -260,6 +263,30 @@ class _Walker:
         if path.resolve() in self.skip or _is_output(path, key):
             return "an output of faas-bridge package"
         return None
+
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.S)
+_PUBLIC_PEM = {b"CERTIFICATE", b"TRUSTED CERTIFICATE", b"X509 CRL"}
+
+
+def _certificates_only(path: Path, key: str) -> bool:
+    """Whether ``key`` is a ``.pem`` file of certificates and comments only (a CA bundle
+    such as certifi's ``cacert.pem``), which is no secret."""
+    if not key.endswith(".pem"):
+        return False
+    try:
+        with open(path, "rb") as source:
+            data = source.read(_PEM_LIMIT + 1)
+    except OSError:
+        return False
+    kinds = [match.group(1) for match in _PEM_BLOCK.finditer(data)]
+    rest = _PEM_BLOCK.sub(b"", data).splitlines()
+    return (
+        len(data) <= _PEM_LIMIT
+        and bool(kinds)
+        and all(kind in _PUBLIC_PEM for kind in kinds)
+        and all(not line.strip() or line.lstrip().startswith(b"#") for line in rest)
+    )
 
 
 def _ignored(key: str, ignores: list[tuple[str, Any]]) -> bool:
