@@ -68,6 +68,14 @@ def test_cloudbaserc_names_the_function_its_runtime_and_its_http_path(python: st
     assert function["name"] == "shop"
     assert function["handler"] == "index.main"
     assert function["runtime"] == f"Python{python}"
+    # the CLI reference's function keys and ranges (docs.cloudbase.net/cli-v1/functions/configs;
+    # "type" from the declarative deploy's cloudbaserc.json 2.1)
+    documented = {"name", "dir", "handler", "runtime", "timeout", "memorySize", "ignore"}
+    documented |= {"protocolType", "protocolParams", "instanceConcurrencyConfig", "vpc"}
+    documented |= {"installDependency", "codeSecret", "envVariables", "triggers", "params"}
+    assert set(function) <= documented | {"type"}
+    assert 1 <= function["timeout"] <= 60
+    assert function["memorySize"] in (128, 256, 512, 1024, 2048)
     plugin = config["framework"]["plugins"]["function"]
     assert plugin["use"] == "@cloudbase/framework-plugin-function"
     assert plugin["inputs"]["functions"] == [function]
@@ -218,6 +226,24 @@ def test_s_yaml_uses_only_the_fc3_schemas_fields_and_runtimes(python: str, mode:
     trigger = props["triggers"][0]["triggerConfig"]
     assert trigger["authType"] in ("anonymous", "function", "jwt")
     assert set(trigger["methods"]) <= {"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
+    assert 1 <= props["timeout"] <= 86400
+    assert 1 <= props.get("instanceConcurrency", 1) <= 200
+    assert set(props.get("customRuntimeConfig", {})) <= {
+        "command",
+        "args",
+        "port",
+        "healthCheckConfig",
+    }
+    # IInstanceLifecycleConfig / ILifecycleHook ({handler, command, timeout >= 1}); FC's
+    # limits: initializer up to 300 s, preStop up to 90 s
+    hooks = props["instanceLifecycleConfig"]
+    assert set(hooks) <= {"initializer", "preStop"}
+    for hook in hooks.values():
+        assert set(hook) <= {"handler", "command", "timeout"}
+        assert isinstance(hook["handler"], str)
+        assert hook["timeout"] >= 1
+    assert hooks["initializer"]["timeout"] <= 300
+    assert hooks["preStop"]["timeout"] <= 90
 
 
 def test_s_yaml_has_no_custom_domain_unless_asked() -> None:
