@@ -770,6 +770,40 @@ def test_the_command_runs_as_a_module_without_a_traceback_on_errors(tmp_path: Pa
     assert "no such project folder" in completed.stderr
 
 
+def test_without_the_package_extra_it_is_one_line_and_exit_5(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # plain `pip install faas-bridge` has no pathspec: package died with a traceback
+    project = _tiny_project(tmp_path / "shop")
+    monkeypatch.setitem(sys.modules, "pathspec", None)  # import pathspec -> ImportError
+    output = tmp_path / "never.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    code, _, err = _cli(args, capsys)
+    assert code == EXIT_MISSING_EXTRA
+    assert "pip install 'faas-bridge[package]'" in _one_error_line(err)
+    assert not output.exists()
+
+
+def test_package_settings_are_never_ignored_for_want_of_a_toml_reader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # on Python < 3.11 without tomli, [tool.faas-bridge.package] was skipped without a
+    # word: a file its exclude list kept out went into the zip
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, "private_notes.txt")
+    (project / "pyproject.toml").write_text(
+        '[tool.faas-bridge.package]\nexclude = ["private_notes.txt"]\n'
+    )
+    monkeypatch.setitem(sys.modules, "tomllib", None)
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    output = tmp_path / "never.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    code, _, err = _cli(args, capsys)
+    assert code == EXIT_MISSING_EXTRA
+    assert "tomli" in _one_error_line(err)
+    assert not output.exists()
+
+
 Make = Callable[[Path], Path]
 
 

@@ -31,7 +31,8 @@ folder beside it. package never overwrites or deletes a file or folder it did no
 exit codes: 0 written; 2 bad usage, an unsupported runtime, or an output that would lose a
 file it did not write or lies in the project; 3 the project, one of its files or --entry
 cannot be used (the check included); 4 the requirements are missing, unreadable or cannot
-be installed for the target; 5 neither uv nor a Python of the target version with pip."""
+be installed for the target; 5 neither uv nor a Python of the target version with pip, or
+the package extra not installed (pip install 'faas-bridge[package]')."""
 
 
 def register(subparsers: Any) -> None:
@@ -129,6 +130,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..package import (
+        MissingExtraError,
         OutputError,
         PackageError,
         ProjectError,
@@ -163,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc), EXIT_BAD_TARGET) from None
     except RequirementsError as exc:
         raise CliError(str(exc), EXIT_BAD_EVENT) from None
-    except ResolverMissingError as exc:
+    except (ResolverMissingError, MissingExtraError) as exc:
         raise CliError(str(exc), EXIT_MISSING_EXTRA) from None
     except (OutputError, PackageError, ValueError) as exc:
         raise CliError(str(exc), EXIT_USAGE) from None

@@ -34,6 +34,7 @@ from ..clouds import web_runtime as _web_runtime
 from . import check, deps, files
 from . import output as writing
 from .errors import (
+    MissingExtraError,
     OutputError,
     PackageError,
     PipMissingError,
@@ -48,6 +49,7 @@ __all__ = [
     "PLATFORMS",
     "PYTHON_VERSIONS",
     "Excluded",
+    "MissingExtraError",
     "OutputError",
     "PackageError",
     "PackageResult",

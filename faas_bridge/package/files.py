@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ProjectError
+from .errors import MissingExtraError, ProjectError
 
 __all__ = [
     "DEFAULT_EXCLUDES",
@@ -126,7 +126,13 @@ class Selection:
 
 
 def _spec(patterns: Iterable[str]) -> Any:
-    from pathspec import GitIgnoreSpec
+    try:
+        from pathspec import GitIgnoreSpec
+    except ImportError:
+        raise MissingExtraError(
+            "faas-bridge package reads .gitignore with pathspec, which is not installed:"
+            " pip install 'faas-bridge[package]'"
+        ) from None
 
     return GitIgnoreSpec.from_lines(list(patterns))
 
@@ -137,15 +143,24 @@ def read_settings(project: Path) -> tuple[list[str], list[str]]:
     if not path.is_file():
         return [], []
     try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"cannot read {path}: {exc}") from exc
+    try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError:  # Python < 3.11
+    except ImportError:  # Python < 3.11
         try:
             import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
-        except ModuleNotFoundError:
-            return [], []
+        except ImportError:
+            if "faas-bridge" not in text:
+                return [], []
+            raise MissingExtraError(
+                f"reading [tool.faas-bridge.package] in {path} needs Python 3.11+ or tomli:"
+                " pip install 'faas-bridge[package]'"
+            ) from None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        data = tomllib.loads(text)
+    except ValueError as exc:
         raise ProjectError(f"cannot read {path}: {exc}") from exc
     table = data.get("tool", {}).get("faas-bridge", {}).get("package", {})
     lists = []
