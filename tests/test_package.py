@@ -244,6 +244,21 @@ def test_a_pem_file_of_certificates_only_goes_in_and_one_with_a_key_stays_out(
     assert reasons["tls/server.pem"] == reasons["tls/notes.pem"] == "secret"
 
 
+def test_env_files_by_any_name_and_links_to_secrets_stay_out(tmp_path: Path) -> None:
+    # config/app.env (docker compose's env_file) went in, and so did a secret under
+    # another name: a symlink settings/local.cfg -> ../.env shipped .env's content
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, ".env", "config/app.env", "keys/deploy.key", text="SECRET=1")
+    _write(project, "settings/base.cfg", text="DEBUG=0")
+    (project / "settings" / "local.cfg").symlink_to("../.env")
+    (project / "settings" / "deploy").symlink_to("../keys")
+    selection = select_files(project)
+    names = {f.arcname for f in selection.files}
+    assert names == {"app.py", "requirements.txt", "settings/base.cfg"}
+    reasons = {item.name: item.reason for item in selection.excluded}
+    assert reasons["config/app.env"] == reasons["settings/local.cfg"] == "secret"
+
+
 def test_include_brings_back_what_a_default_rule_leaves_out(tmp_path: Path) -> None:
     project = _tiny_project(tmp_path / "shop")
     _write(project, ".env.example", ".env", "settings/prod.key")

@@ -67,6 +67,7 @@ DEFAULT_EXCLUDES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "secret",
         (
             ".env*",
+            "*.env",
             "*.pem",
             "*.key",
             "*.p12",
@@ -223,6 +224,8 @@ class _Walker:
         is_dir = path.is_dir()  # follows a symlink
         key = rel + "/" if is_dir else rel
         reason = self.reason(path, key, ignores)
+        if reason is None and is_link:
+            reason = self.linked_secret(path)
         included = self.include is not None and self.include.match_file(key)
         if included:
             reason = None
@@ -263,6 +266,21 @@ class _Walker:
                 " or --follow-symlinks to package what it points to"
             )
         return target
+
+    def linked_secret(self, path: Path) -> str | None:
+        """``"secret"`` when the symlink ``path`` leads to what the secret rule leaves out
+        (``settings.cfg -> .env``), judged by the target's own path."""
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None  # broken: reported when it is followed
+        inside = target == self.root or self.root in target.parents
+        name = target.relative_to(self.root).as_posix() if inside else target.as_posix()
+        key = name.lstrip("/") + ("/" if target.is_dir() else "")
+        why, spec = next(rule for rule in self.defaults if rule[0] == "secret")
+        if spec.match_file(key) and not _certificates_only(target, key):
+            return why
+        return None
 
     def reason(self, path: Path, key: str, ignores: list[tuple[str, Any]]) -> str | None:
         """Why ``key`` stays out, or None."""
