@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from faas_bridge.cli import EXIT_BAD_EVENT, EXIT_BAD_TARGET, EXIT_MISSING_EXTRA, EXIT_USAGE, main
-from faas_bridge.package import build_package, deps, select_files
+from faas_bridge.package import ResolverMissingError, build_package, deps, select_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -482,7 +482,9 @@ def test_pyproject_dependencies_are_installed_without_faas_bridge(tmp_path: Path
     assert not [n for n in names if n.startswith("faas_bridge-")]
 
 
-def test_a_uv_project_ships_the_versions_its_lock_pins(tmp_path: Path) -> None:
+def test_a_uv_project_ships_the_versions_its_lock_pins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # a uv project's pyproject.toml says "six", its uv.lock says 1.16.0: the zip got the
     # newest six, not what the project was tested with
     project = _tiny_project(tmp_path / "shop", requirements=None)
@@ -501,6 +503,10 @@ def test_a_uv_project_ships_the_versions_its_lock_pins(tmp_path: Path) -> None:
     names = _names(result.path)
     assert "six-1.16.0.dist-info/METADATA" in names
     assert not [n for n in names if n.startswith("faas_bridge-")]
+    # without uv, no guess from the ranges: exit 5
+    monkeypatch.setattr(deps, "_uv", lambda: None)
+    with pytest.raises(ResolverMissingError, match="has a uv.lock: install uv"):
+        build_package(project, platform="tencent", entry="app:app", output=tmp_path / "m.zip")
 
 
 def test_a_target_python_the_project_excludes_is_one_line_and_exit_4(

@@ -72,7 +72,7 @@ def _export_lock(project: Path, exported: Path) -> None:
     project itself and faas-bridge, copied from this installation, left out)."""
     uv = _uv()
     if uv is None:
-        raise RequirementsError(
+        raise ResolverMissingError(
             f"{project} has a uv.lock: install uv (pip install 'faas-bridge[package]') to"
             " package the versions it pins"
         )
