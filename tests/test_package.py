@@ -505,7 +505,7 @@ def test_a_uv_project_ships_the_versions_its_lock_pins(
     assert not [n for n in names if n.startswith("faas_bridge-")]
     # without uv, no guess from the ranges: exit 5
     monkeypatch.setattr(deps, "_uv", lambda: None)
-    with pytest.raises(ResolverMissingError, match="has a uv.lock: install uv"):
+    with pytest.raises(ResolverMissingError, match=r"has a uv\.lock: install uv"):
         build_package(project, platform="tencent", entry="app:app", output=tmp_path / "m.zip")
 
 
