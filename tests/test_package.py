@@ -468,6 +468,23 @@ def test_hash_pinned_requirements_with_includes_and_options_install(tmp_path: Pa
     assert result.resolver == "uv"
 
 
+def test_web_mode_keeps_the_requirements_hash_checking_their_own(tmp_path: Path) -> None:
+    # --require-hashes covers the project's file; the servers web mode adds carry no
+    # hashes of theirs, and must not be pulled into that check
+    project = _tiny_project(tmp_path / "shop", "--require-hashes\n")
+    (project / "requirements.txt").write_text(
+        "--require-hashes\n"
+        "six==1.16.0 \\\n"
+        "    --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n"
+    )
+    result = build_package(
+        project, platform="tencent", mode="web", entry="app:app", output=tmp_path / "w.zip"
+    )
+    names = _names(result.path)
+    assert "six-1.16.0.dist-info/METADATA" in names
+    assert "uvicorn/__init__.py" in names
+
+
 def test_pyproject_dependencies_are_installed_without_faas_bridge(tmp_path: Path) -> None:
     project = _tiny_project(tmp_path / "shop", requirements=None)
     (project / "pyproject.toml").write_text(
@@ -575,11 +592,11 @@ def test_web_mode_ships_the_start_file_executable_and_the_servers(tmp_path: Path
     assert not [name for name in modes if name.startswith("bin/")]
 
 
-def test_web_mode_resolves_the_servers_with_the_requirements_not_over_them(
+def test_web_mode_holds_the_servers_to_the_projects_pins_not_over_them(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # the servers were a second install into the same folder: the project's own
-    # uvicorn==0.28.0 was silently replaced by the newest uvicorn, pin or not
+    # the servers were a second install into the same folder, free: the project's own
+    # uvicorn==0.28.0 was silently replaced by the newest uvicorn
     project = _tiny_project(tmp_path / "shop", "uvicorn==0.28.0\n")
     output = tmp_path / "web.zip"
     args = [str(project), "--platform", "tencent", "--mode", "web", "--entry", "app:app"]

@@ -346,17 +346,24 @@ def _install(
         if index_note:
             warnings.append(index_note)
     level = get_cloud(platform).manylinux(python, mode)
-    arguments, what = requirements, origin
-    if mode == "web":  # one resolution: a second install would replace the project's pins
-        arguments, what = [*requirements, *deps.serve_requirements()], f"{origin} and the servers"
     report(
-        f"installing {what} for CPython {python}, manylinux_{level} x86_64,"
+        f"installing {origin} for CPython {python}, manylinux_{level} x86_64,"
         f" with {resolver.name} ..."
     )
     deps.install(
-        resolver, arguments, site, python=python, level=level, cwd=project, work=work,
+        resolver, requirements, site, python=python, level=level, cwd=project, work=work,
         verbose=verbose,
     )  # fmt: skip
+    if mode == "web":
+        # held to what is installed: a pin of the project's is never replaced (a conflict
+        # is an error), and the project's hash checking does not reach the servers
+        held = ["-c", str(deps.installed_constraints(site, work))]
+        serve = deps.serve_requirements()
+        report("installing the servers of web mode, held to those versions ...")
+        deps.install(
+            resolver, [*held, *serve], site, python=python, level=level, cwd=project,
+            work=work, verbose=verbose, what=f"the servers ({', '.join(serve)}) with {origin}",
+        )  # fmt: skip
     installed = sorted(p.name.split("-")[0] for p in site.glob("*.dist-info"))
     if installed:
         report(f"installed {len(installed)} distributions: {', '.join(installed)}")

@@ -38,6 +38,7 @@ __all__ = [
     "find_interpreter",
     "find_resolver",
     "install",
+    "installed_constraints",
     "pip_index_note",
     "requirement_files",
     "serve_requirements",
@@ -157,6 +158,23 @@ def serve_requirements() -> list[str]:
         if re.search(r"extra\s*==\s*['\"]serve['\"]", marker):
             serve.append(spec.strip())
     return serve or fallback
+
+
+def installed_constraints(site: Path, work: Path) -> Path:
+    """A constraints file pinning every distribution installed in ``site`` (``name==version``
+    from the headers of each ``*.dist-info/METADATA``)."""
+    pins = []
+    for metadata in sorted(site.glob("*.dist-info/METADATA")):
+        text = metadata.read_text(encoding="utf-8", errors="replace")
+        headers = text.split("\n\n", 1)[0].splitlines()  # the description follows
+        fields = dict(
+            line.split(": ", 1) for line in headers if line.startswith(("Name: ", "Version: "))
+        )
+        if "Name" in fields and "Version" in fields:
+            pins.append(f"{fields['Name']}=={fields['Version']}\n")
+    path = work / "installed-constraints.txt"
+    path.write_text("".join(pins), encoding="utf-8")
+    return path
 
 
 # --- interpreters ----------------------------------------------------------------------------
@@ -345,6 +363,7 @@ def install(
     cwd: Path,
     work: Path,
     verbose: bool,
+    what: str = "the requirements",
 ) -> None:
     """Install ``requirements`` (resolver arguments) into ``site`` for CPython ``python``
     on Linux x86_64 with glibc ``level`` (``"2_28"``); :class:`RequirementsError` naming
@@ -373,7 +392,7 @@ def install(
     if completed.returncode != 0:
         output = (completed.stderr or "") + (completed.stdout or "")
         raise RequirementsError(
-            f"{resolver.name} cannot install the requirements for CPython {python} on"
+            f"{resolver.name} cannot install {what} for CPython {python} on"
             f" manylinux_{level} x86_64: {_reason(output)}"
         )
     _tidy(site)
