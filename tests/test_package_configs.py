@@ -336,6 +336,21 @@ def test_configs_are_written_next_to_the_zip(
         assert "sls deploy" not in out + text
 
 
+def test_the_printed_deploy_command_can_be_pasted_for_a_folder_with_a_space(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "cd dist/my shop-tencent-event && scf deploy" went to the wrong folder when pasted
+    _tiny_project(tmp_path / "my shop")
+    monkeypatch.chdir(tmp_path)
+    assert (
+        main(["package", "my shop", "--platform", "tencent", "--entry", "app:app", "--configs"])
+        == 0
+    )
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.endswith("; cd 'dist/my shop-tencent-event' && scf deploy")
+    assert (tmp_path / "dist" / "my shop-tencent-event" / "my-shop" / "index.py").is_file()
+
+
 def test_web_mode_configs_keep_the_start_file_executable(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

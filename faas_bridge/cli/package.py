@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -256,7 +257,8 @@ def _write_configs(args: argparse.Namespace, result: Any) -> None:
         mode=result.mode,
         options={"http_path": args.http_path},
     )
-    print(f"deploy: {cloud.DEPLOY_INSTALL}; cd {_shown(config.parent)} && {command}")
+    folder = shlex.quote(_shown(config.parent))
+    print(f"deploy: {cloud.DEPLOY_INSTALL}; cd {folder} && {command}")
 
 
 def _shown(path: Path) -> str:
