@@ -53,7 +53,8 @@ def write_deploy_configs(
 
     The folder carries a marker file; a folder without one is never removed or replaced
     (:class:`~faas_bridge.package.OutputError`), nor one that is, holds or lies inside
-    ``project``. Where the cloud's tool deploys a folder rather than the zip
+    ``project``. It is written beside and swapped in whole, so an interrupted run leaves
+    the previous one. Where the cloud's tool deploys a folder rather than the zip
     (``DEPLOYS_FOLDER``), the zip is also unpacked into ``<name>/`` in it, modes kept.
     """
     from .package import output as writing
@@ -75,13 +76,11 @@ def write_deploy_configs(
     text = cloud.deploy_config(
         name=fn_name, archive=f"../{archive.name}", python=python, mode=mode, options=options
     )
-    writing.prepare_folder(folder)
-    written: list[Path] = []
-    if cloud.DEPLOYS_FOLDER:
-        written.append(writing.unpack(archive, folder / fn_name))
-    config = folder / cloud.CONFIG_FILE
-    config.write_text(text, encoding="utf-8")
-    return [config, *written]
+    with writing.replacing_folder(folder) as staging:
+        if cloud.DEPLOYS_FOLDER:
+            writing.unpack(archive, staging / fn_name)
+        (staging / cloud.CONFIG_FILE).write_text(text, encoding="utf-8")
+    return [folder / cloud.CONFIG_FILE, *([folder / fn_name] if cloud.DEPLOYS_FOLDER else [])]
 
 
 def _index_hooks(archive: Path, hooks: dict[str, str]) -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from faas_bridge.cli import EXIT_BAD_EVENT, EXIT_BAD_TARGET, EXIT_MISSING_EXTRA, EXIT_USAGE, main
-from faas_bridge.package import build_package, deps, select_files
+from faas_bridge.package import ResolverMissingError, build_package, deps, select_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,6 +156,25 @@ def test_builds_for_each_cloud_and_mode_get_their_own_outputs_and_replace_only_t
     assert project.is_dir()
 
 
+@pytest.mark.parametrize("output", ["out/pkg", "out/pkg.tar.gz", "out/pkg.ZIP.bak"])
+def test_an_output_not_named_zip_is_refused_before_anything_is_written(
+    output: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # -o out/pkg --configs wrote the zip, then stopped (exit 2) because the deploy folder,
+    # named like the zip without .zip, was the zip itself; and Serverless Devs zips a code
+    # path that does not end in .zip again instead of uploading it
+    _tiny_project(tmp_path / "shop")
+    monkeypatch.chdir(tmp_path)
+    args = ["shop", "--platform", "alibaba", "--entry", "app:app", "--configs", "-o", output]
+    code, _, err = _cli(args, capsys)
+    assert code == EXIT_USAGE
+    assert ".zip" in _one_error_line(err)
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_projects_own_dist_folder_is_where_it_writes_and_is_not_packaged(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -204,6 +223,40 @@ def test_secrets_stay_out_each_named_in_a_warning(
         assert f"left out {shown} (secret" in err, shown
     with zipfile.ZipFile(output) as archive:
         assert not [i for i in archive.infolist() if b"SECRET=1" in archive.read(i)]
+
+
+def test_a_pem_file_of_certificates_only_goes_in_and_one_with_a_key_stays_out(
+    tmp_path: Path,
+) -> None:
+    # a vendored certifi/cacert.pem (pip install -t . leaves one) was left out as a
+    # "secret", and requests then found no CA bundle on the cloud
+    project = _tiny_project(tmp_path / "shop")
+    cert = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ==\n-----END CERTIFICATE-----\n"
+    key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49\n-----END PRIVATE KEY-----\n"
+    bundle = '\n# Issuer: CN=Example Root CA\n# Label: "Example Root CA"\n' + cert
+    _write(project, "certifi/__init__.py", "certifi/cacert.pem", text=bundle * 3)
+    _write(project, "tls/server.pem", text=cert + key)
+    _write(project, "tls/notes.pem", text="SECRET=1")
+    selection = select_files(project)
+    names = {f.arcname for f in selection.files}
+    assert "certifi/cacert.pem" in names
+    reasons = {item.name: item.reason for item in selection.excluded}
+    assert reasons["tls/server.pem"] == reasons["tls/notes.pem"] == "secret"
+
+
+def test_env_files_by_any_name_and_links_to_secrets_stay_out(tmp_path: Path) -> None:
+    # config/app.env (docker compose's env_file) went in, and so did a secret under
+    # another name: a symlink settings/local.cfg -> ../.env shipped .env's content
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, ".env", "config/app.env", "keys/deploy.key", text="SECRET=1")
+    _write(project, "settings/base.cfg", text="DEBUG=0")
+    (project / "settings" / "local.cfg").symlink_to("../.env")
+    (project / "settings" / "deploy").symlink_to("../keys")
+    selection = select_files(project)
+    names = {f.arcname for f in selection.files}
+    assert names == {"app.py", "requirements.txt", "settings/base.cfg"}
+    reasons = {item.name: item.reason for item in selection.excluded}
+    assert reasons["config/app.env"] == reasons["settings/local.cfg"] == "secret"
 
 
 def test_include_brings_back_what_a_default_rule_leaves_out(tmp_path: Path) -> None:
@@ -266,6 +319,19 @@ def test_version_control_virtualenvs_and_caches_stay_out(tmp_path: Path) -> None
     assert reasons[".git/"] == "version control"
     assert reasons[".venv/"] == reasons["env2/"] == "virtualenv"
     assert reasons["__pycache__/"] == "cache"
+
+
+def test_a_git_file_of_a_worktree_or_submodule_stays_out(tmp_path: Path) -> None:
+    # a worktree's or submodule's .git is a file naming the user's own folders; only .git/
+    # folders were left out, so the file shipped
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, ".git", "vendor/lib/.git", text="gitdir: /home/me/work/.git/worktrees/shop")
+    _write(project, "vendor/lib/__init__.py", ".gitmodules")
+    selection = select_files(project)
+    names = {f.arcname for f in selection.files}
+    assert names == {"app.py", "requirements.txt", "vendor/lib/__init__.py"}
+    reasons = {item.name: item.reason for item in selection.excluded}
+    assert reasons[".git"] == reasons["vendor/lib/.git"] == "version control"
 
 
 def test_exclude_globs_from_the_command_line_and_pyproject(tmp_path: Path) -> None:
@@ -402,6 +468,23 @@ def test_hash_pinned_requirements_with_includes_and_options_install(tmp_path: Pa
     assert result.resolver == "uv"
 
 
+def test_web_mode_keeps_the_requirements_hash_checking_their_own(tmp_path: Path) -> None:
+    # --require-hashes covers the project's file; the servers web mode adds carry no
+    # hashes of theirs, and must not be pulled into that check
+    project = _tiny_project(tmp_path / "shop", "--require-hashes\n")
+    (project / "requirements.txt").write_text(
+        "--require-hashes\n"
+        "six==1.16.0 \\\n"
+        "    --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n"
+    )
+    result = build_package(
+        project, platform="tencent", mode="web", entry="app:app", output=tmp_path / "w.zip"
+    )
+    names = _names(result.path)
+    assert "six-1.16.0.dist-info/METADATA" in names
+    assert "uvicorn/__init__.py" in names
+
+
 def test_pyproject_dependencies_are_installed_without_faas_bridge(tmp_path: Path) -> None:
     project = _tiny_project(tmp_path / "shop", requirements=None)
     (project / "pyproject.toml").write_text(
@@ -414,6 +497,84 @@ def test_pyproject_dependencies_are_installed_without_faas_bridge(tmp_path: Path
     assert "six.py" in names
     assert result.requirements == "pyproject.toml [project] dependencies"
     assert not [n for n in names if n.startswith("faas_bridge-")]
+
+
+def test_a_uv_project_ships_the_versions_its_lock_pins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a uv project's pyproject.toml says "six", its uv.lock says 1.16.0: the zip got the
+    # newest six, not what the project was tested with
+    project = _tiny_project(tmp_path / "shop", requirements=None)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "shop"\nversion = "1"\nrequires-python = ">=3.9"\n'
+        'dependencies = ["six==1.16.0", "faas-bridge"]\n'
+        f'[tool.uv.sources]\nfaas-bridge = {{ path = "{ROOT}" }}\n'
+    )
+    uv = deps._uv()
+    assert uv is not None
+    subprocess.run([uv, "lock", "--quiet"], cwd=project, check=True)
+    pyproject.write_text(pyproject.read_text().replace("six==1.16.0", "six"))
+    result = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "l.zip")
+    assert result.requirements == "uv.lock (uv export --frozen)"
+    names = _names(result.path)
+    assert "six-1.16.0.dist-info/METADATA" in names
+    assert not [n for n in names if n.startswith("faas_bridge-")]
+    # without uv, no guess from the ranges: exit 5
+    monkeypatch.setattr(deps, "_uv", lambda: None)
+    with pytest.raises(ResolverMissingError, match=r"has a uv\.lock: install uv"):
+        build_package(project, platform="tencent", entry="app:app", output=tmp_path / "m.zip")
+
+
+def test_a_target_python_the_project_excludes_is_one_line_and_exit_4(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # uv init on 3.11 writes requires-python = ">=3.11", and uv.lock then holds no 3.10
+    # wheels: packaging for 3.10 ended in "Hash mismatch for markupsafe", or in a zip
+    # of code its own project says needs a newer Python
+    project = _tiny_project(tmp_path / "shop", requirements=None)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\nversion = "1"\nrequires-python = ">=3.11"\ndependencies = []\n'
+    )
+    output = tmp_path / "never.zip"
+    args = [str(project), "--platform", "tencent", "--python", "3.10", "--entry", "app:app"]
+    code, _, err = _cli([*args, "-o", str(output)], capsys)
+    assert code == EXIT_BAD_EVENT
+    line = _one_error_line(err)
+    assert 'requires-python = ">=3.11"' in line
+    assert "Python 3.10" in line
+    assert not output.exists()
+    code, _, err = _cli([*args[:-3], "3.11", *args[-2:], "-o", str(output)], capsys)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("where", ["variable", "pip.conf"])
+def test_a_pip_index_that_uv_would_ignore_is_named_in_a_warning_without_its_url(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uv reads neither pip.conf nor PIP_INDEX_URL: a user with a mirror (or a private index
+    # with a token in its URL) got PyPI, or "not found", with no hint why
+    project = _tiny_project(tmp_path / "shop")
+    url = "https://alice:t0ken@mirror.example/simple"
+    for name in [n for n in os.environ if n.startswith(("UV_", "PIP_"))]:
+        monkeypatch.delenv(name)
+    if where == "variable":
+        monkeypatch.setenv("PIP_INDEX_URL", url)
+    else:
+        config = tmp_path / "home" / ".config" / "pip" / "pip.conf"
+        config.parent.mkdir(parents=True)
+        config.write_text(f"[global]\nindex-url = {url}\n")
+        monkeypatch.setenv("HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
+    result = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "i.zip")
+    (warning,) = [w for w in result.warnings if "uv does not read" in w]
+    assert ("PIP_INDEX_URL" if where == "variable" else str(config)) in warning
+    assert "UV_DEFAULT_INDEX" in warning
+    assert "t0ken" not in " ".join(result.warnings)
+    # set for uv too: no warning
+    monkeypatch.setenv("UV_DEFAULT_INDEX", "https://pypi.org/simple")
+    result = build_package(project, platform="tencent", entry="app:app", output=tmp_path / "i.zip")
+    assert not [w for w in result.warnings if "uv does not read" in w]
 
 
 def test_web_mode_ships_the_start_file_executable_and_the_servers(tmp_path: Path) -> None:
@@ -429,6 +590,22 @@ def test_web_mode_ships_the_start_file_executable_and_the_servers(tmp_path: Path
     assert "a2wsgi/__init__.py" in modes
     assert "uvicorn/__init__.py" in modes
     assert not [name for name in modes if name.startswith("bin/")]
+
+
+def test_web_mode_holds_the_servers_to_the_projects_pins_not_over_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the servers were a second install into the same folder, free: the project's own
+    # uvicorn==0.28.0 was silently replaced by the newest uvicorn
+    project = _tiny_project(tmp_path / "shop", "uvicorn==0.28.0\n")
+    output = tmp_path / "web.zip"
+    args = [str(project), "--platform", "tencent", "--mode", "web", "--entry", "app:app"]
+    code, _, err = _cli([*args, "-o", str(output)], capsys)
+    assert code == EXIT_BAD_EVENT
+    line = _one_error_line(err)
+    assert "uvicorn==0.28.0" in line
+    assert "uvicorn>=0.29" in line
+    assert not output.exists()
 
 
 def test_a_requirement_that_cannot_be_installed_is_one_line_and_exit_4(
@@ -629,6 +806,40 @@ def test_the_command_runs_as_a_module_without_a_traceback_on_errors(tmp_path: Pa
     assert completed.returncode == EXIT_BAD_TARGET
     assert completed.stderr.count("\n") == 1
     assert "no such project folder" in completed.stderr
+
+
+def test_without_the_package_extra_it_is_one_line_and_exit_5(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # plain `pip install faas-bridge` has no pathspec: package died with a traceback
+    project = _tiny_project(tmp_path / "shop")
+    monkeypatch.setitem(sys.modules, "pathspec", None)  # import pathspec -> ImportError
+    output = tmp_path / "never.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    code, _, err = _cli(args, capsys)
+    assert code == EXIT_MISSING_EXTRA
+    assert "pip install 'faas-bridge[package]'" in _one_error_line(err)
+    assert not output.exists()
+
+
+def test_package_settings_are_never_ignored_for_want_of_a_toml_reader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # on Python < 3.11 without tomli, [tool.faas-bridge.package] was skipped without a
+    # word: a file its exclude list kept out went into the zip
+    project = _tiny_project(tmp_path / "shop")
+    _write(project, "private_notes.txt")
+    (project / "pyproject.toml").write_text(
+        '[tool.faas-bridge.package]\nexclude = ["private_notes.txt"]\n'
+    )
+    monkeypatch.setitem(sys.modules, "tomllib", None)
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    output = tmp_path / "never.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    code, _, err = _cli(args, capsys)
+    assert code == EXIT_MISSING_EXTRA
+    assert "tomli" in _one_error_line(err)
+    assert not output.exists()
 
 
 Make = Callable[[Path], Path]

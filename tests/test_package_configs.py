@@ -68,6 +68,14 @@ def test_cloudbaserc_names_the_function_its_runtime_and_its_http_path(python: st
     assert function["name"] == "shop"
     assert function["handler"] == "index.main"
     assert function["runtime"] == f"Python{python}"
+    # the CLI reference's function keys and ranges (docs.cloudbase.net/cli-v1/functions/configs;
+    # "type" from the declarative deploy's cloudbaserc.json 2.1)
+    documented = {"name", "dir", "handler", "runtime", "timeout", "memorySize", "ignore"}
+    documented |= {"protocolType", "protocolParams", "instanceConcurrencyConfig", "vpc"}
+    documented |= {"installDependency", "codeSecret", "envVariables", "triggers", "params"}
+    assert set(function) <= documented | {"type"}
+    assert 1 <= function["timeout"] <= 60
+    assert function["memorySize"] in (128, 256, 512, 1024, 2048)
     plugin = config["framework"]["plugins"]["function"]
     assert plugin["use"] == "@cloudbase/framework-plugin-function"
     assert plugin["inputs"]["functions"] == [function]
@@ -218,6 +226,24 @@ def test_s_yaml_uses_only_the_fc3_schemas_fields_and_runtimes(python: str, mode:
     trigger = props["triggers"][0]["triggerConfig"]
     assert trigger["authType"] in ("anonymous", "function", "jwt")
     assert set(trigger["methods"]) <= {"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
+    assert 1 <= props["timeout"] <= 86400
+    assert 1 <= props.get("instanceConcurrency", 1) <= 200
+    assert set(props.get("customRuntimeConfig", {})) <= {
+        "command",
+        "args",
+        "port",
+        "healthCheckConfig",
+    }
+    # IInstanceLifecycleConfig / ILifecycleHook ({handler, command, timeout >= 1}); FC's
+    # limits: initializer up to 300 s, preStop up to 90 s
+    hooks = props["instanceLifecycleConfig"]
+    assert set(hooks) <= {"initializer", "preStop"}
+    for hook in hooks.values():
+        assert set(hook) <= {"handler", "command", "timeout"}
+        assert isinstance(hook["handler"], str)
+        assert hook["timeout"] >= 1
+    assert hooks["initializer"]["timeout"] <= 300
+    assert hooks["preStop"]["timeout"] <= 90
 
 
 def test_s_yaml_has_no_custom_domain_unless_asked() -> None:
@@ -297,11 +323,32 @@ def test_configs_are_written_next_to_the_zip(
         else:
             assert config["functionRoot"] == "."
             assert config["functions"][0]["name"] == "shop"
-    deploy = {"tencent": "scf deploy", "cloudbase": "tcb framework deploy", "alibaba": "s deploy"}
-    assert f"&& {deploy[platform]}" in out
+    # CloudBase's function plugin (`tcb framework deploy`) lists no Python: the CLI's own
+    # `tcb fn deploy NAME` reads the function from cloudbaserc.json; --path adds its HTTP path
+    deploy = {
+        "tencent": "scf deploy",
+        "cloudbase": "tcb fn deploy shop --path /",
+        "alibaba": "s deploy",
+    }
+    assert out.splitlines()[-1].endswith(f"&& {deploy[platform]}")
     if platform == "tencent":
         assert "npm i -g serverless-cloud-framework" in out
         assert "sls deploy" not in out + text
+
+
+def test_the_printed_deploy_command_can_be_pasted_for_a_folder_with_a_space(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "cd dist/my shop-tencent-event && scf deploy" went to the wrong folder when pasted
+    _tiny_project(tmp_path / "my shop")
+    monkeypatch.chdir(tmp_path)
+    assert (
+        main(["package", "my shop", "--platform", "tencent", "--entry", "app:app", "--configs"])
+        == 0
+    )
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.endswith("; cd 'dist/my shop-tencent-event' && scf deploy")
+    assert (tmp_path / "dist" / "my shop-tencent-event" / "my-shop" / "index.py").is_file()
 
 
 def test_web_mode_configs_keep_the_start_file_executable(
@@ -318,6 +365,63 @@ def test_web_mode_configs_keep_the_start_file_executable(
     assert os.access(start, os.X_OK)
     config = (output.parent / "shop" / "serverless.yml").read_text()
     assert yaml.safe_load(config)["inputs"]["type"] == "web"
+
+
+def test_cloudbase_web_mode_deploys_an_http_function(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _tiny_project(tmp_path / "shop")
+    (project / "requirements.txt").write_text("")
+    output = tmp_path / "dist" / "shop.zip"
+    args = [str(project), "--platform", "cloudbase", "--entry", "app:app", "-o", str(output)]
+    assert main(["package", *args, "--mode", "web", "--configs", "--http-path", "/my shop"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].endswith("&& tcb fn deploy shop --httpFn --path '/my shop'")
+    config = json.loads((output.parent / "shop" / "cloudbaserc.json").read_text())
+    assert config["functions"][0]["type"] == "HTTP"
+
+
+def test_a_build_without_configs_warns_that_the_deploy_folder_is_now_stale(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # scf deploy / tcb fn deploy upload the unpacked copy in the deploy folder: rebuilt
+    # without --configs, the zip was new but that copy was the previous build, silently
+    project = _tiny_project(tmp_path / "shop")
+    output = tmp_path / "dist" / "shop.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    assert main(["package", *args, "--configs"]) == 0
+    assert "earlier build" not in capsys.readouterr().err
+    assert main(["package", *args]) == 0
+    err = capsys.readouterr().err
+    assert f"{output.parent / 'shop'} holds the unpacked package of an earlier build" in err
+    assert (output.parent / "shop" / "serverless.yml").is_file()  # left as it was
+
+
+def test_an_interrupted_deploy_folder_write_leaves_the_previous_one_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the deploy folder was emptied first, then refilled: Ctrl+C while unpacking left
+    # half a package (and a marker), or, before the marker, a folder the next run refused
+    from faas_bridge.package import output as writing
+
+    project = _tiny_project(tmp_path / "shop")
+    output = tmp_path / "dist" / "shop.zip"
+    args = [str(project), "--platform", "tencent", "--entry", "app:app", "-o", str(output)]
+    assert main(["package", *args, "--configs"]) == 0
+    folder = output.parent / "shop"
+    before = sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+    def interrupted(archive: Path, into: Path) -> Path:
+        into.mkdir()
+        (into / "index.py").write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writing, "unpack", interrupted)
+    assert main(["package", *args, "--configs"]) == 130
+    capsys.readouterr()
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) == before
+    assert (folder / "shop" / "index.py").read_text() != "half"
+    assert sorted(p.name for p in output.parent.iterdir()) == ["shop", "shop.zip"]
 
 
 def test_an_unpacked_folder_that_is_not_ours_is_left_alone(

@@ -1,9 +1,10 @@
 """`faas-bridge package` for a Python other than this one: the Flask and FastAPI examples,
-packaged for the target, answer events and serve HTTP under an interpreter of that version,
-with nothing but the zip and the standard library.
+packaged for each cloud in event and web mode, answer that cloud's events and serve HTTP
+under an interpreter of the target version, with nothing but the zip and the standard library.
 
-Each zip is built once per module (uv downloads into its cache the first time). Skipped
-where no other CPython of a version the clouds run (pyenv, python3.X on PATH) is found.
+Each zip is built once per module (uv downloads into its cache the first time), for a
+version the cloud offers in that mode (3.10 first). A build is skipped where no other
+CPython of such a version (pyenv, python3.X on PATH) is found.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from typing import Any
 
 import pytest
 
+from faas_bridge.clouds import CLOUDS, event_runtime, get_cloud, web_runtime
 from faas_bridge.package import PackageResult, build_package
 from faas_bridge.package.deps import find_interpreter
+from faas_bridge.platforms import PLATFORMS
 from faas_bridge.testing import build_event, parse_response
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,27 +34,27 @@ EXAMPLES = ROOT / "examples"
 HOST = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
-def _target() -> tuple[str, str] | tuple[None, None]:
-    for version in ("3.10", "3.9", "3.12"):
-        if version != HOST:
-            interpreter = find_interpreter(version)
-            if interpreter is not None:
-                return version, interpreter
+def _target(cloud: str, mode: str) -> tuple[str, str] | tuple[None, None]:
+    """A Python version other than this one that ``cloud`` offers in ``mode``, with an
+    interpreter here (3.10 first: every cloud offers it in both modes)."""
+    runtime = web_runtime if mode == "web" else event_runtime
+    for version in ("3.10", "3.9", "3.12", "3.11"):
+        if version == HOST:
+            continue
+        try:
+            runtime(cloud, version)
+        except ValueError:
+            continue  # not offered (FC has no 3.9 web runtime, CloudBase no 3.12)
+        interpreter = find_interpreter(version)
+        if interpreter is not None:
+            return version, interpreter
     return None, None
 
 
-TARGET, INTERPRETER = _target()
-pytestmark = pytest.mark.skipif(
-    TARGET is None or sys.platform != "linux", reason="no other CPython 3.9/3.10/3.12 here"
-)
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the clouds run Linux x86_64")
 EXAMPLE_APPS = ["flask_app", "fastapi_app"]
-HANDLER_NAMES = {
-    "tencent_apigw": "main_handler",
-    "tencent_url": "main_handler",
-    "cloudbase": "main",
-    "alibaba_fc": "handler",
-}
-WEB_CLOUDS = ["tencent", "cloudbase", "alibaba"]
+CLOUD_NAMES = list(CLOUDS)
+FORMATS = {c: [name for name, fmt in PLATFORMS.items() if c == fmt.CLOUD] for c in CLOUDS}
 
 # Runs in `python -I -S`: only the unzipped package (argv[1]) and the stdlib can be imported.
 RUNNER = r"""
@@ -63,7 +66,7 @@ calls = json.load(sys.stdin)
 responses = []
 for call in calls:
     event = call["event"]
-    if call["platform"] == "alibaba_fc":
+    if call["as_bytes"]:
         event = event.encode()  # FC's runtime hands the handler bytes
     context = build_context(call["platform"], request_id="req-1")
     responses.append(getattr(index, call["handler"])(event, context))
@@ -83,18 +86,22 @@ def _unzip(archive: Path, folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Any]:
-    """(example, cloud or "event") -> (result, unzipped folder); built lazily, once each."""
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str], Any]:
+    """(example, cloud, mode) -> (result, unzipped folder); built lazily, once each, for a
+    Python the cloud offers in that mode other than this one (skipped where none is here)."""
 
     class Built(dict):  # type: ignore[type-arg]
-        def __missing__(self, key: tuple[str, str]) -> tuple[PackageResult, Path]:
-            example, cloud = key
-            out = tmp_path_factory.mktemp(f"{example}-{cloud}")
+        def __missing__(self, key: tuple[str, str, str]) -> tuple[PackageResult, Path]:
+            example, cloud, mode = key
+            target, _ = _target(cloud, mode)
+            if target is None:
+                pytest.skip(f"no CPython here, other than {HOST}, that {cloud} runs in {mode} mode")
+            out = tmp_path_factory.mktemp(f"{example}-{cloud}-{mode}")
             result = build_package(
                 EXAMPLES / example,
-                platform="tencent" if cloud == "event" else cloud,
-                python=str(TARGET),
-                mode="event" if cloud == "event" else "web",
+                platform=cloud,
+                python=str(target),
+                mode=mode,
                 output_path=out / f"{example}.zip",
             )
             value = (result, _unzip(result.path, out / "unzipped"))
@@ -106,22 +113,27 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Any
 
 def _call(platform: str, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
     event = build_event(platform, method, path, **kwargs)
-    if isinstance(event, bytes):
+    as_bytes = isinstance(event, bytes)
+    if as_bytes:
         event = event.decode()
-    return {"platform": platform, "handler": HANDLER_NAMES[platform], "event": event}
+    handler = get_cloud(PLATFORMS[platform].CLOUD).HANDLER_NAME
+    return {"platform": platform, "handler": handler, "event": event, "as_bytes": as_bytes}
 
 
+@pytest.mark.parametrize("cloud", CLOUD_NAMES)
 @pytest.mark.parametrize("example", EXAMPLE_APPS)
-def test_the_example_answers_every_event_format_under_the_target_python(
-    example: str, built: dict[tuple[str, str], tuple[PackageResult, Path]]
+def test_the_example_answers_the_clouds_events_under_the_target_python(
+    example: str, cloud: str, built: dict[tuple[str, str, str], tuple[PackageResult, Path]]
 ) -> None:
-    result, folder = built[example, "event"]
+    result, folder = built[example, cloud, "event"]
+    assert result.python != HOST
+    assert result.platform == cloud
     calls = []
-    for platform in HANDLER_NAMES:
+    for platform in FORMATS[cloud]:
         calls.append(_call(platform, "GET", "/api/items"))
         calls.append(_call(platform, "POST", "/api/items", json={"name": "普洱", "price": 88}))
     completed = subprocess.run(
-        [str(INTERPRETER), "-I", "-S", "-c", RUNNER, str(folder)],
+        [str(result.interpreter), "-I", "-S", "-c", RUNNER, str(folder)],
         input=json.dumps(calls),
         capture_output=True,
         text=True,
@@ -131,7 +143,7 @@ def test_the_example_answers_every_event_format_under_the_target_python(
     assert completed.returncode == 0, completed.stderr[-3000:]
     output = json.loads(completed.stdout.splitlines()[-1])
 
-    for index, platform in enumerate(HANDLER_NAMES):
+    for index, platform in enumerate(FORMATS[cloud]):
         listed = parse_response(platform, output["responses"][2 * index])
         created = parse_response(platform, output["responses"][2 * index + 1])
         assert listed.status_code == 200, (platform, listed.text)
@@ -145,20 +157,20 @@ def test_the_example_answers_every_event_format_under_the_target_python(
         assert Path(output["cached"][module]).is_file()
     assert not [f for f in output["files"].values() if "site-packages" in f]
     assert result.bytecode
-    assert result.interpreter == INTERPRETER
-    assert "answered GET / with" in result.check
+    handler = get_cloud(cloud).HANDLER_NAME
+    assert f"index.{handler} answered GET / with 200" in result.check
 
 
 def test_requirements_are_resolved_for_the_target_not_for_this_python(
-    built: dict[tuple[str, str], tuple[PackageResult, Path]],
+    built: dict[tuple[str, str, str], tuple[PackageResult, Path]],
 ) -> None:
     # anyio needs exceptiongroup below Python 3.11 (a python_version marker): pip on 3.11
     # left it out of a 3.10 zip, and FastAPI failed at import on the cloud
-    result, _ = built["fastapi_app", "event"]
+    result, _ = built["fastapi_app", "tencent", "event"]
     has_backport = any(name.startswith("exceptiongroup/") for name in result.names)
-    assert has_backport == (str(TARGET) < "3.11")
+    assert has_backport == (tuple(map(int, result.python.split("."))) < (3, 11))
     # compiled wheels are CPython X.Y's, for Linux x86_64
-    tag = "cpython-" + str(TARGET).replace(".", "")
+    tag = "cpython-" + result.python.replace(".", "")
     (core,) = [n for n in result.names if n.startswith("pydantic_core/_pydantic_core.")]
     assert tag in core
     assert core.endswith("x86_64-linux-gnu.so")
@@ -166,10 +178,10 @@ def test_requirements_are_resolved_for_the_target_not_for_this_python(
 
 @pytest.mark.parametrize("example", EXAMPLE_APPS)
 def test_the_zip_ships_unchecked_hash_byte_code_of_the_target_version(
-    example: str, built: dict[tuple[str, str], tuple[PackageResult, Path]]
+    example: str, built: dict[tuple[str, str, str], tuple[PackageResult, Path]]
 ) -> None:
-    result, _ = built[example, "event"]
-    tag = "cpython-" + str(TARGET).replace(".", "")
+    result, _ = built[example, "tencent", "event"]
+    tag = "cpython-" + result.python.replace(".", "")
     with zipfile.ZipFile(result.path) as archive:
         pycs = [n for n in archive.namelist() if n.endswith(".pyc")]
         assert pycs
@@ -194,15 +206,17 @@ def _get(port: int, path: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
-@pytest.mark.parametrize("cloud", WEB_CLOUDS)
+@pytest.mark.parametrize("cloud", CLOUD_NAMES)
 @pytest.mark.parametrize("example", EXAMPLE_APPS)
 def test_the_start_file_serves_the_example_under_the_target_python(
     example: str,
     cloud: str,
-    built: dict[tuple[str, str], tuple[PackageResult, Path]],
+    built: dict[tuple[str, str, str], tuple[PackageResult, Path]],
     tmp_path: Path,
 ) -> None:
-    result, folder = built[example, cloud]
+    result, folder = built[example, cloud, "web"]
+    assert result.python != HOST
+    assert result.platform == cloud
     start_name = "bootstrap" if cloud == "alibaba" else "scf_bootstrap"
     start = folder / start_name
     assert os.access(start, os.X_OK)
@@ -212,7 +226,7 @@ def test_the_start_file_serves_the_example_under_the_target_python(
     lines = text.splitlines()
     (python_line,) = [line for line in lines if line.startswith("PYTHON=")]
     port = _free_port()
-    text = text.replace(python_line, f"PYTHON={INTERPRETER}")
+    text = text.replace(python_line, f"PYTHON={result.interpreter}")
     text = text.replace('exec "$PYTHON" -m', 'exec "$PYTHON" -S -m')
     text = text.replace("--port 9000", f"--port {port}").replace("0.0.0.0", "127.0.0.1")
     assert text.count("-S -m faas_bridge serve") == 1
@@ -244,5 +258,6 @@ def test_the_start_file_serves_the_example_under_the_target_python(
         process.wait(timeout=30)
         log.close()
     assert result.mode == "web"
+    assert "answered GET / with 200" in result.check
     assert any(n.startswith("uvicorn/") for n in result.names)
     assert any(n.startswith("a2wsgi/") for n in result.names)

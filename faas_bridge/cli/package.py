@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,13 +26,14 @@ itself, an index.py exposing main_handler (Tencent SCF), main (CloudBase) and ha
 (Alibaba FC) unless the project has one, in web mode the start file with the servers, and
 byte-code compiled by a Python of the target version, which also imports the entry and
 answers one sample event. The zip is reproducible. --configs also writes serverless.yml
-(scf deploy), cloudbaserc.json (tcb framework deploy) or s.yaml (s deploy) into a deploy
+(scf deploy), cloudbaserc.json (tcb fn deploy) or s.yaml (s deploy) into a deploy
 folder beside it. package never overwrites or deletes a file or folder it did not write.
 
 exit codes: 0 written; 2 bad usage, an unsupported runtime, or an output that would lose a
 file it did not write or lies in the project; 3 the project, one of its files or --entry
 cannot be used (the check included); 4 the requirements are missing, unreadable or cannot
-be installed for the target; 5 neither uv nor a Python of the target version with pip."""
+be installed for the target; 5 neither uv nor a Python of the target version with pip, or
+the package extra not installed (pip install 'faas-bridge[package]')."""
 
 
 def register(subparsers: Any) -> None:
@@ -129,6 +131,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..package import (
+        MissingExtraError,
         OutputError,
         PackageError,
         ProjectError,
@@ -163,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc), EXIT_BAD_TARGET) from None
     except RequirementsError as exc:
         raise CliError(str(exc), EXIT_BAD_EVENT) from None
-    except ResolverMissingError as exc:
+    except (ResolverMissingError, MissingExtraError) as exc:
         raise CliError(str(exc), EXIT_MISSING_EXTRA) from None
     except (OutputError, PackageError, ValueError) as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
@@ -218,7 +221,7 @@ def _print_summary(result: Any, *, quiet: bool) -> None:
 
 def _write_configs(args: argparse.Namespace, result: Any) -> None:
     from ..clouds import get_cloud
-    from ..deploy_configs import write_deploy_configs
+    from ..deploy_configs import function_name, write_deploy_configs
     from ..package import OutputError
 
     try:
@@ -249,7 +252,13 @@ def _write_configs(args: argparse.Namespace, result: Any) -> None:
         print(f"faas-bridge: warning: {warning}", file=sys.stderr)
     for step in cloud.config_todo({"env_id": args.env_id}):
         print(step)
-    print(f"deploy: {cloud.DEPLOY_INSTALL}; cd {_shown(config.parent)} && {cloud.DEPLOY_COMMAND}")
+    command = cloud.deploy_command(
+        name=function_name(args.name or Path(args.project).resolve().name),
+        mode=result.mode,
+        options={"http_path": args.http_path},
+    )
+    folder = shlex.quote(_shown(config.parent))
+    print(f"deploy: {cloud.DEPLOY_INSTALL}; cd {folder} && {command}")
 
 
 def _shown(path: Path) -> str:

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
         CREDENTIAL_HEADERS: frozenset[str]
         CREDENTIAL_PREFIXES: tuple[str, ...]
         CONFIG_FILE: str
-        DEPLOY_COMMAND: str
         DEPLOY_INSTALL: str  # how to install and log in to the deploy tool
         DEPLOYS_FOLDER: bool
         CODE_DIR: str  # where the runtime unpacks the code
@@ -82,6 +81,9 @@ if TYPE_CHECKING:
         def deploy_config(
             self, *, name: str, archive: str, python: str, mode: str, options: dict[str, Any]
         ) -> str: ...
+
+        def deploy_command(self, *, name: str, mode: str, options: dict[str, Any]) -> str:
+            """The command that deploys the function ``name`` from its deploy folder."""
 
 
 __all__ = [

@@ -244,7 +244,6 @@ def _is_aliyun_cloudevent(event: Any) -> bool:
 # --- deploying -------------------------------------------------------------------------------
 
 CONFIG_FILE = "s.yaml"
-DEPLOY_COMMAND = "s deploy"
 DEPLOY_INSTALL = "npm i -g @serverless-devs/s && s config add"
 DEPLOYS_FOLDER = False  # Serverless Devs deploys the zip itself
 
@@ -362,6 +361,10 @@ def deploy_config(
         domain=options.get("domain"),
         lifecycle_hooks=mode == "web" or bool(options.get("index_hooks")),
     )
+
+
+def deploy_command(*, name: str, mode: str, options: dict[str, Any]) -> str:
+    return "s deploy"
 
 
 def manylinux(python: str, mode: str) -> str:

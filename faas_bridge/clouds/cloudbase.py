@@ -21,8 +21,13 @@ Where each fact comes from (checked 2026-12)
   (https://docs.cloudbase.net/cli-v1/functions/configs); ``framework.plugins`` with
   ``@cloudbase/framework-plugin-function`` and its ``functionRootPath``/``functions``/
   ``servicePaths`` inputs from that plugin's source. The web-function ``"type": "HTTP"`` key
-  is **unverified**; ``tcb fn deploy NAME --httpFn`` deploys an HTTP function
-  (https://docs.cloudbase.net/cli-v1/functions/deploy).
+  is **unverified** (the declarative ``tcb deploy`` of CLI 3.8+ documents ``"type":
+  "Event"``: https://docs.cloudbase.net/cli-v1/declarative-deploy/deploy).
+- Deploying: ``tcb fn deploy NAME`` reads the function from ``cloudbaserc.json``,
+  ``--httpFn`` deploys an HTTP function, ``--path`` creates its HTTP access path
+  (https://docs.cloudbase.net/cli-v1/functions/deploy). The framework's function plugin
+  (``tcb framework deploy``) lists Node.js, PHP and Java only
+  (https://docs.cloudbase.net/en/framework/plugins/framework-plugin-function).
 - ``X-Cloudbase-Context``: base64 of gzip of JSON (envId, uin, userId, source,
   wechatContext...); it may carry temporary credentials, so it is never logged.
 """
@@ -33,6 +38,7 @@ import base64
 import binascii
 import json
 import re
+import shlex
 import zlib
 from collections.abc import Mapping
 from typing import Any
@@ -88,7 +94,6 @@ def event_kind(event: Any) -> str | None:
 # --- deploying -------------------------------------------------------------------------------
 
 CONFIG_FILE = "cloudbaserc.json"
-DEPLOY_COMMAND = "tcb framework deploy"
 DEPLOY_INSTALL = "npm i -g @cloudbase/cli && tcb login"
 DEPLOYS_FOLDER = True
 
@@ -168,6 +173,15 @@ def deploy_config(
         env_id=options.get("env_id") or "your-env-id",
         http_path=options.get("http_path") or "/",
     )
+
+
+def deploy_command(*, name: str, mode: str, options: dict[str, Any]) -> str:
+    """``tcb fn deploy NAME``, which reads the function from cloudbaserc.json (its code in
+    ``functionRoot/NAME``); ``--httpFn`` for an HTTP function, ``--path`` creating its HTTP
+    access path. Not ``tcb framework deploy``: the function plugin lists no Python."""
+    http = " --httpFn" if mode == "web" else ""
+    path = shlex.quote(options.get("http_path") or "/")
+    return f"tcb fn deploy {shlex.quote(name)}{http} --path {path}"
 
 
 def manylinux(python: str, mode: str) -> str:

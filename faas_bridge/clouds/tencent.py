@@ -199,7 +199,6 @@ def event_kind(event: Any) -> str | None:
 # --- deploying -------------------------------------------------------------------------------
 
 CONFIG_FILE = "serverless.yml"
-DEPLOY_COMMAND = "scf deploy"
 DEPLOY_INSTALL = "npm i -g serverless-cloud-framework"
 DEPLOYS_FOLDER = True  # the scf component uploads a folder: the zip is unpacked beside it
 
@@ -301,6 +300,10 @@ def deploy_config(
         trigger=options.get("trigger") or "url",
         region=options.get("region") or DEFAULT_REGION,
     )
+
+
+def deploy_command(*, name: str, mode: str, options: dict[str, Any]) -> str:
+    return "scf deploy"
 
 
 def manylinux(python: str, mode: str) -> str:

@@ -34,6 +34,7 @@ from ..clouds import web_runtime as _web_runtime
 from . import check, deps, files
 from . import output as writing
 from .errors import (
+    MissingExtraError,
     OutputError,
     PackageError,
     PipMissingError,
@@ -48,6 +49,7 @@ __all__ = [
     "PLATFORMS",
     "PYTHON_VERSIONS",
     "Excluded",
+    "MissingExtraError",
     "OutputError",
     "PackageError",
     "PackageResult",
@@ -173,6 +175,7 @@ def build_package(
         work = Path(temp)
         stage = work / "stage"
         stage.mkdir()
+        deps.check_requires_python(project, python)
         requirements, origin = deps.requirement_files(project, work)
         generated = _generate(work / "generated", entry, has_index, mode, platform, python)
         if dry_run:
@@ -210,6 +213,13 @@ def build_package(
 
     zipped = out.stat().st_size
     warnings.extend(cloud.size_warnings(zipped, unzipped))
+    deploy_folder = out.with_suffix("")
+    if not configs and cloud.DEPLOYS_FOLDER and (deploy_folder / files.MARKER).is_file():
+        warnings.append(
+            f"{deploy_folder} holds the unpacked package of an earlier build, which"
+            f" {cloud.CONFIG_FILE}'s deploy uploads: build with --configs again before"
+            " deploying from it"
+        )
     return PackageResult(
         out, platform, python, mode, len(entries), zipped, unzipped, not has_index, origin,
         resolver, interpreter, bytecode, result_check.note, sorted(e[0] for e in entries),
@@ -331,18 +341,28 @@ def _install(
     resolver = deps.find_resolver(python, interpreter)
     if resolver.note:
         warnings.append(resolver.note)
+    if resolver.name == "uv":
+        index_note = deps.pip_index_note(requirements)
+        if index_note:
+            warnings.append(index_note)
     level = get_cloud(platform).manylinux(python, mode)
-    sets = [(requirements, origin)]
+    report(
+        f"installing {origin} for CPython {python}, manylinux_{level} x86_64,"
+        f" with {resolver.name} ..."
+    )
+    deps.install(
+        resolver, requirements, site, python=python, level=level, cwd=project, work=work,
+        verbose=verbose,
+    )  # fmt: skip
     if mode == "web":
-        sets.append((deps.serve_requirements(), "the servers of web mode"))
-    for arguments, what in sets:
-        report(
-            f"installing {what} for CPython {python}, manylinux_{level} x86_64,"
-            f" with {resolver.name} ..."
-        )
+        # held to what is installed: a pin of the project's is never replaced (a conflict
+        # is an error), and the project's hash checking does not reach the servers
+        held = ["-c", str(deps.installed_constraints(site, work))]
+        serve = deps.serve_requirements()
+        report("installing the servers of web mode, held to those versions ...")
         deps.install(
-            resolver, arguments, site, python=python, level=level, cwd=project, work=work,
-            verbose=verbose,
+            resolver, [*held, *serve], site, python=python, level=level, cwd=project,
+            work=work, verbose=verbose, what=f"the servers ({', '.join(serve)}) with {origin}",
         )  # fmt: skip
     installed = sorted(p.name.split("-")[0] for p in site.glob("*.dist-info"))
     if installed:

@@ -10,7 +10,8 @@ interpreter it runs under whatever ``--python-version`` says (pypa/pip#11664), s
 another version would silently leave out (or add) version-dependent requirements.
 
 Requirements come from ``requirements.txt``, handed to the resolver as ``-r`` (hashes,
-includes, options, markers: whatever pip accepts), else from ``pyproject.toml``'s
+includes, options, markers: whatever pip accepts), else from a uv project's ``uv.lock``
+(``uv export --frozen``: the versions it pins, with hashes), else from ``pyproject.toml``'s
 ``[project] dependencies``. A ``faas-bridge`` requirement is met by an empty stand-in wheel
 (faas_bridge itself is copied from this installation).
 """
@@ -27,14 +28,18 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import RequirementsError, ResolverMissingError
 
 __all__ = [
     "Resolver",
+    "check_requires_python",
     "find_interpreter",
     "find_resolver",
     "install",
+    "installed_constraints",
+    "pip_index_note",
     "requirement_files",
     "serve_requirements",
 ]
@@ -48,6 +53,10 @@ def requirement_files(project: Path, work: Path) -> tuple[list[str], str]:
     if path.is_file():
         return ["-r", str(path)], "requirements.txt"
     pyproject = project / "pyproject.toml"
+    if pyproject.is_file() and (project / "uv.lock").is_file():
+        exported = work / "uv-lock-requirements.txt"
+        _export_lock(project, exported)
+        return ["-r", str(exported)], "uv.lock (uv export --frozen)"
     if pyproject.is_file():
         dependencies = _pyproject_dependencies(pyproject)
         listed = work / "pyproject-requirements.txt"
@@ -59,7 +68,27 @@ def requirement_files(project: Path, work: Path) -> tuple[list[str], str]:
     )
 
 
-def _pyproject_dependencies(path: Path) -> list[str]:
+def _export_lock(project: Path, exported: Path) -> None:
+    """The versions ``uv.lock`` pins, as a requirements file (hashes and markers kept; the
+    project itself and faas-bridge, copied from this installation, left out)."""
+    uv = _uv()
+    if uv is None:
+        raise ResolverMissingError(
+            f"{project} has a uv.lock: install uv (pip install 'faas-bridge[package]') to"
+            " package the versions it pins"
+        )
+    command = [uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--quiet"]
+    command += ["--no-emit-package", "faas-bridge", "--output-file", str(exported)]
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    completed = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        reason = _reason(completed.stderr + completed.stdout)
+        raise RequirementsError(f"uv cannot export {project / 'uv.lock'}: {reason}")
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
     except ModuleNotFoundError:  # Python < 3.11
@@ -71,9 +100,38 @@ def _pyproject_dependencies(path: Path) -> list[str]:
                 " or list the dependencies in requirements.txt"
             ) from exc
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise RequirementsError(f"cannot read {path}: {exc}") from exc
+    return data
+
+
+def check_requires_python(project: Path, python: str) -> None:
+    """:class:`RequirementsError` when ``pyproject.toml``'s ``requires-python`` excludes
+    every CPython ``python`` release (a uv.lock then holds no wheels for it either)."""
+    path = project / "pyproject.toml"
+    if not path.is_file():
+        return
+    wanted = _load_toml(path).get("project", {}).get("requires-python")
+    try:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    except ImportError:  # the package extra brings packaging; without it, no check
+        return
+    if not isinstance(wanted, str):
+        return
+    try:
+        specifier = SpecifierSet(wanted)
+    except InvalidSpecifier as exc:
+        raise RequirementsError(f"{path}: requires-python {wanted!r} is not valid") from exc
+    if not any(specifier.contains(f"{python}.{patch}") for patch in range(50)):
+        raise RequirementsError(
+            f'{path} says requires-python = "{wanted}", which excludes Python {python}:'
+            " choose another --python, or widen it (then uv lock again)"
+        )
+
+
+def _pyproject_dependencies(path: Path) -> list[str]:
+    data = _load_toml(path)
     dependencies = data.get("project", {}).get("dependencies")
     if dependencies is None:
         raise RequirementsError(
@@ -100,6 +158,23 @@ def serve_requirements() -> list[str]:
         if re.search(r"extra\s*==\s*['\"]serve['\"]", marker):
             serve.append(spec.strip())
     return serve or fallback
+
+
+def installed_constraints(site: Path, work: Path) -> Path:
+    """A constraints file pinning every distribution installed in ``site`` (``name==version``
+    from the headers of each ``*.dist-info/METADATA``)."""
+    pins = []
+    for metadata in sorted(site.glob("*.dist-info/METADATA")):
+        text = metadata.read_text(encoding="utf-8", errors="replace")
+        headers = text.split("\n\n", 1)[0].splitlines()  # the description follows
+        fields = dict(
+            line.split(": ", 1) for line in headers if line.startswith(("Name: ", "Version: "))
+        )
+        if "Name" in fields and "Version" in fields:
+            pins.append(f"{fields['Name']}=={fields['Version']}\n")
+    path = work / "installed-constraints.txt"
+    path.write_text("".join(pins), encoding="utf-8")
+    return path
 
 
 # --- interpreters ----------------------------------------------------------------------------
@@ -203,6 +278,49 @@ def find_resolver(python: str, interpreter: str | None) -> Resolver:
     return Resolver("pip", (interpreter, "-m", "pip", "install"), note)
 
 
+_UV_INDEX_SETTINGS = ("UV_DEFAULT_INDEX", "UV_INDEX", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL")
+_INDEX_LINE = re.compile(r"^\s*(-i\s|-?-?(extra[-_])?index[-_]url\b)", re.I | re.M)
+_UV_INDEX_LINE = re.compile(r"^\s*(\[\[index\]\]|(extra-)?index-url\s*=)", re.M)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _config_files(tool: str, name: str) -> list[Path]:
+    """Where ``tool`` (pip, uv) reads its ``name`` config file on Linux: the user's, then
+    the system's."""
+    user = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return [user / tool / name, Path("/etc/xdg") / tool / name, Path("/etc") / tool / name]
+
+
+def pip_index_note(requirements: list[str]) -> str:
+    """A warning naming the pip index settings (``PIP_INDEX_URL``, ``pip.conf``) that uv
+    ignores (https://docs.astral.sh/uv/pip/compatibility), when uv has none of its own and
+    the requirements name no index; only names, never a URL (it may hold a token)."""
+    listed = "".join(_read(Path(arg)) for arg in requirements if arg != "-r")
+    if any(os.environ.get(name) for name in _UV_INDEX_SETTINGS) or _INDEX_LINE.search(listed):
+        return ""
+    if any(_UV_INDEX_LINE.search(_read(path)) for path in _config_files("uv", "uv.toml")):
+        return ""
+    found = [n for n in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL") if os.environ.get(n)]
+    configs = [Path(os.environ["PIP_CONFIG_FILE"])] if os.environ.get("PIP_CONFIG_FILE") else []
+    configs += _config_files("pip", "pip.conf")
+    configs += [Path("/etc/pip.conf"), Path.home() / ".pip" / "pip.conf"]
+    configs.append(Path(sys.prefix) / "pip.conf")
+    found += [str(path) for path in configs if _INDEX_LINE.search(_read(path))]
+    if not found:
+        return ""
+    return (
+        f"uv does not read pip's index settings ({', '.join(dict.fromkeys(found))}): it uses"
+        " PyPI unless UV_DEFAULT_INDEX (UV_INDEX for extra indexes), uv.toml or an"
+        " --index-url line in requirements.txt names another"
+    )
+
+
 def _manylinux_tags(level: str) -> list[str]:
     newest = int(level.split("_")[1])
     tags = [f"manylinux_2_{minor}_x86_64" for minor in range(newest, 4, -1)]
@@ -245,6 +363,7 @@ def install(
     cwd: Path,
     work: Path,
     verbose: bool,
+    what: str = "the requirements",
 ) -> None:
     """Install ``requirements`` (resolver arguments) into ``site`` for CPython ``python``
     on Linux x86_64 with glibc ``level`` (``"2_28"``); :class:`RequirementsError` naming
@@ -273,7 +392,7 @@ def install(
     if completed.returncode != 0:
         output = (completed.stderr or "") + (completed.stdout or "")
         raise RequirementsError(
-            f"{resolver.name} cannot install the requirements for CPython {python} on"
+            f"{resolver.name} cannot install {what} for CPython {python} on"
             f" manylinux_{level} x86_64: {_reason(output)}"
         )
     _tidy(site)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..errors import BridgeError
 
 __all__ = [
+    "MissingExtraError",
     "OutputError",
     "PackageError",
     "PipMissingError",
@@ -30,6 +31,10 @@ class RequirementsError(PackageError):
 class ResolverMissingError(PackageError):
     """Nothing here can resolve the requirements for the target: no uv, and no interpreter of
     the target version to run pip under (exit 5)."""
+
+
+class MissingExtraError(PackageError):
+    """A library of the ``package`` extra (pathspec, a TOML reader) is not installed (exit 5)."""
 
 
 PipMissingError = ResolverMissingError  # the name before uv became the resolver

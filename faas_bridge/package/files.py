@@ -3,17 +3,19 @@
 Rules, first match wins: ``--include`` globs (and ``include`` under
 ``[tool.faas-bridge.package]``) bring a file in whatever else says; ``--exclude`` globs
 (and ``exclude``) leave it out; then the default exclusions (version control, virtualenvs,
-caches, secrets, the top-level ``tests/``, ``test/`` and ``conftest.py``), each named in a
-warning; then the project's ``.gitignore`` files, every level, negations included (read
-with ``pathspec``); finally earlier outputs of ``faas-bridge package``. Globs use
-``.gitignore`` syntax. Symlinks are followed when they point inside the project; one
-pointing outside (without ``follow_symlinks``), a broken one and any special file (FIFO,
-device, socket) stop the build with an error naming it.
+caches, secrets (a ``.pem`` of certificates only, such as a CA bundle, is none), the
+top-level ``tests/``, ``test/`` and ``conftest.py``), each named in a warning; then the
+project's ``.gitignore`` files, every level, negations included (read with ``pathspec``);
+finally earlier outputs of ``faas-bridge package``. Globs use ``.gitignore`` syntax.
+Symlinks are followed when they point inside the project; one pointing outside (without
+``follow_symlinks``), a broken one and any special file (FIFO, device, socket) stop the
+build with an error naming it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ProjectError
+from .errors import MissingExtraError, ProjectError
 
 __all__ = [
     "DEFAULT_EXCLUDES",
@@ -36,12 +38,14 @@ __all__ = [
 
 # A folder `package` writes carries this file; it removes or replaces only such folders.
 MARKER = ".faas-bridge-package"
+_PEM_LIMIT = 4 * 1024 * 1024  # bytes of a .pem read to tell a CA bundle from a key
 # ...and a zip it writes carries this comment; it overwrites only such zips.
 ZIP_COMMENT = b"written by faas-bridge package"
 
 # (why, .gitignore patterns): left out by default, each with a warning naming it.
 DEFAULT_EXCLUDES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("version control", (".git/", ".hg/", ".svn/", ".bzr/", ".gitattributes")),
+    # no trailing slash: a worktree or submodule has a .git file naming the user's folders
+    ("version control", (".git", ".hg", ".svn", ".bzr", ".gitattributes", ".gitmodules")),
     ("virtualenv", (".venv/", ".tox/", ".nox/", "__pypackages__/")),
     (
         "cache",
@@ -63,6 +67,7 @@ DEFAULT_EXCLUDES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "secret",
         (
             ".env*",
+            "*.env",
             "*.pem",
             "*.key",
             "*.p12",
@@ -122,7 +127,13 @@ class Selection:
 
 
 def _spec(patterns: Iterable[str]) -> Any:
-    from pathspec import GitIgnoreSpec
+    try:
+        from pathspec import GitIgnoreSpec
+    except ImportError:
+        raise MissingExtraError(
+            "faas-bridge package reads .gitignore with pathspec, which is not installed:"
+            " pip install 'faas-bridge[package]'"
+        ) from None
 
     return GitIgnoreSpec.from_lines(list(patterns))
 
@@ -133,15 +144,24 @@ def read_settings(project: Path) -> tuple[list[str], list[str]]:
     if not path.is_file():
         return [], []
     try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"cannot read {path}: {exc}") from exc
+    try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError:  # Python < 3.11
+    except ImportError:  # Python < 3.11
         try:
             import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
-        except ModuleNotFoundError:
-            return [], []
+        except ImportError:
+            if "faas-bridge" not in text:
+                return [], []
+            raise MissingExtraError(
+                f"reading [tool.faas-bridge.package] in {path} needs Python 3.11+ or tomli:"
+                " pip install 'faas-bridge[package]'"
+            ) from None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        data = tomllib.loads(text)
+    except ValueError as exc:
         raise ProjectError(f"cannot read {path}: {exc}") from exc
     table = data.get("tool", {}).get("faas-bridge", {}).get("package", {})
     lists = []
@@ -204,6 +224,8 @@ class _Walker:
         is_dir = path.is_dir()  # follows a symlink
         key = rel + "/" if is_dir else rel
         reason = self.reason(path, key, ignores)
+        if reason is None and is_link:
+            reason = self.linked_secret(path)
         included = self.include is not None and self.include.match_file(key)
         if included:
             reason = None
@@ -245,12 +267,27 @@ class _Walker:
             )
         return target
 
+    def linked_secret(self, path: Path) -> str | None:
+        """``"secret"`` when the symlink ``path`` leads to what the secret rule leaves out
+        (``settings.cfg -> .env``), judged by the target's own path."""
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None  # broken: reported when it is followed
+        inside = target == self.root or self.root in target.parents
+        name = target.relative_to(self.root).as_posix() if inside else target.as_posix()
+        key = name.lstrip("/") + ("/" if target.is_dir() else "")
+        why, spec = next(rule for rule in self.defaults if rule[0] == "secret")
+        if spec.match_file(key) and not _certificates_only(target, key):
+            return why
+        return None
+
     def reason(self, path: Path, key: str, ignores: list[tuple[str, Any]]) -> str | None:
         """Why ``key`` stays out, or None."""
         if self.exclude is not None and self.exclude.match_file(key):
             return "excluded by a rule of yours (--exclude or pyproject.toml)"
         for why, spec in self.defaults:
-            if spec.match_file(key):
+            if spec.match_file(key) and not (why == "secret" and _certificates_only(path, key)):
                 return why
         if key.endswith("/") and (path / "pyvenv.cfg").is_file():
             return "virtualenv"
@@ -259,6 +296,30 @@ class _Walker:
         if path.resolve() in self.skip or _is_output(path, key):
             return "an output of faas-bridge package"
         return None
+
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.S)
+_PUBLIC_PEM = {b"CERTIFICATE", b"TRUSTED CERTIFICATE", b"X509 CRL"}
+
+
+def _certificates_only(path: Path, key: str) -> bool:
+    """Whether ``key`` is a ``.pem`` file of certificates and comments only (a CA bundle
+    such as certifi's ``cacert.pem``), which is no secret."""
+    if not key.endswith(".pem"):
+        return False
+    try:
+        with open(path, "rb") as source:
+            data = source.read(_PEM_LIMIT + 1)
+    except OSError:
+        return False
+    kinds = [match.group(1) for match in _PEM_BLOCK.finditer(data)]
+    rest = _PEM_BLOCK.sub(b"", data).splitlines()
+    return (
+        len(data) <= _PEM_LIMIT
+        and bool(kinds)
+        and all(kind in _PUBLIC_PEM for kind in kinds)
+        and all(not line.strip() or line.lstrip().startswith(b"#") for line in rest)
+    )
 
 
 def _ignored(key: str, ignores: list[tuple[str, Any]]) -> bool:

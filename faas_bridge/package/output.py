@@ -4,7 +4,9 @@ The zip goes where ``-o`` says or to ``dist/<name>-<cloud>-<mode>.zip``; the dep
 (``--configs``) beside it, named like the zip without ``.zip``. Neither may be the project,
 contain it, or lie inside it (except under its top-level ``dist/``). An existing zip is
 replaced only when it carries :data:`~.files.ZIP_COMMENT`, an existing folder only when it
-holds the :data:`~.files.MARKER` file: anything else is the user's and stays.
+holds the :data:`~.files.MARKER` file: anything else is the user's and stays. Both are
+written beside their place and moved in whole, so an interrupted run leaves the previous
+ones as they were.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import OutputError
@@ -25,7 +28,7 @@ __all__ = [
     "check_folder_target",
     "check_output",
     "check_zip_target",
-    "prepare_folder",
+    "replacing_folder",
     "unpack",
     "write_zip",
 ]
@@ -46,7 +49,13 @@ def check_output(project: Path, path: Path, what: str) -> None:
 
 
 def check_zip_target(path: Path) -> None:
-    """Refuse to overwrite anything but a zip ``package`` wrote."""
+    """Refuse a name not ending in ``.zip``, and to overwrite anything but a zip ``package``
+    wrote."""
+    if path.suffix.lower() != ".zip":
+        # the deploy folder is the name without .zip, and Serverless Devs' fc3 uploads a
+        # code path as it is only when it ends in .zip (it zips anything else again:
+        # github.com/devsapp/fc3 src/subCommands/deploy/impl/function.ts, _assertNeedZip)
+        raise OutputError(f"{path}: name the zip with .zip (-o NAME.zip)")
     if path.is_symlink() or path.is_dir():
         raise OutputError(f"{path} exists and is not a file package wrote: choose another -o")
     if not path.exists():
@@ -74,16 +83,37 @@ def check_folder_target(folder: Path) -> None:
         )
 
 
-def prepare_folder(folder: Path) -> None:
-    """Make ``folder`` empty but for its marker; only a folder with the marker is replaced."""
+@contextmanager
+def replacing_folder(folder: Path) -> Iterator[Path]:
+    """A new, empty folder (but for its marker) to fill, which then replaces ``folder``;
+    only a folder with the marker is replaced. Filled beside it and swapped in at the end,
+    so a failure or Ctrl+C leaves the previous folder whole."""
     check_folder_target(folder)
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    (folder / MARKER).write_text(
-        "Written by faas-bridge package, which replaces this folder on its next run.\n",
-        encoding="utf-8",
-    )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".faas-bridge-", dir=folder.parent))
+    try:
+        (staging / MARKER).write_text(
+            "Written by faas-bridge package, which replaces this folder on its next run.\n",
+            encoding="utf-8",
+        )
+        yield staging
+        staging.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would surprise the deploy tools
+        check_folder_target(folder)
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=".faas-bridge-old-", dir=folder.parent))
+            os.replace(folder, old / folder.name)
+            os.replace(staging, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
 
 
 def write_zip(path: Path, entries: Iterable[tuple[str, Path, bool]]) -> int:
@@ -109,9 +139,7 @@ def write_zip(path: Path, entries: Iterable[tuple[str, Path, bool]]) -> int:
                 total += len(data)
                 archive.writestr(info, data, compresslevel=9)
             archive.comment = ZIP_COMMENT
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp_name, 0o666 & ~umask)  # mkstemp's 0600 would surprise the deploy tools
+        os.chmod(temp_name, 0o666 & ~_umask())  # mkstemp's 0600 would surprise the deploy tools
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
