@@ -29,7 +29,7 @@ def extract_events(text: str) -> list[Any]:
         pass
     decoder = json.JSONDecoder()
     events: list[Any] = []
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines(): U+2028 and kin are no line end here
         start = line.find(PREFIX)
         if start < 0:
             continue
@@ -54,8 +54,13 @@ def fixture_name(event: Any) -> str:
         method, path = request.method, request.root_path + request.path
     except Exception:  # a malformed capture keeps a file all the same
         method, path = "UNKNOWN", ""
-    slug = _SLUG.sub("_", path.strip("/")).strip("_")[:60] or "root"
-    return f"{platform.NAME}__{method}_{slug}"
+    slug = _slug(path.strip("/"), 60) or "root"
+    return f"{platform.NAME}__{_slug(method, 20) or 'UNKNOWN'}_{slug}"
+
+
+def _slug(text: str, size: int) -> str:
+    """``text`` as part of a file name: word characters, ``.`` and ``-`` (no separator)."""
+    return _SLUG.sub("_", text).strip("_.")[:size]
 
 
 def import_events(sources: list[Path], folder: Path) -> list[Path]:
