@@ -138,3 +138,44 @@ def test_the_cli_prints_the_event_and_invoke_runs_it(tmp_path: Path) -> None:
     wrong = cli("command-event", "rake", "db:migrate")
     assert wrong.returncode == 2
     assert "a command is one of django, flask, python" in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "TENCENTCLOUD_SECRETKEY",
+        "TENCENTCLOUD_SESSIONTOKEN",
+        "TCB_SESSIONTOKEN",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        "ALIBABA_CLOUD_SECURITY_TOKEN",
+    ],
+)
+def test_the_role_credentials_in_the_environment_never_appear_in_the_output(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SCF and FC put the function role's credentials in the process environment."""
+    monkeypatch.setenv(variable, "role-secret-9f8e7d")
+    handler = make_handler(flask_app(), commands=True)
+    result = handler(command_event("python", ["import os; print(dict(os.environ))"]), None)
+    assert result["exit_status"] == 0
+    assert "role-secret-9f8e7d" not in result["output"]
+    assert f"'{variable}': '<redacted>'" in result["output"]
+
+
+def test_a_secret_at_the_output_limit_is_not_half_shown() -> None:
+    context = build_context("alibaba_fc", credentials={"access_key_secret": "SECRET-abc-123"})
+    handler = make_handler(flask_app(), commands=True)
+    pad = OUTPUT_LIMIT - 6  # the limit falls inside the secret
+    result = handler(command_event("python", [f"print('x' * {pad} + 'SECRET-abc-123')"]), context)
+    assert result["truncated"] is True
+    assert len(result["output"]) <= OUTPUT_LIMIT
+    assert not result["output"].endswith("SECRET")
+
+
+def test_a_command_kind_cannot_write_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    handler = make_handler(flask_app(), commands=True)
+    forged: dict[str, Any] = {"faas_bridge.command": {"x\nFAAS_BRIDGE_EVENT {}": []}}
+    assert handler(forged, None)["exit_status"] == 2
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages
+    assert not [message for message in messages if "\n" in message]
