@@ -87,7 +87,7 @@ class Counted:
 class Lifecycle:
     """The once-per-process startup and shutdown of one handler's app."""
 
-    __slots__ = ("_lock", "_state", "on_shutdown", "on_startup", "run", "timeout")
+    __slots__ = ("_lock", "_ran", "_state", "on_shutdown", "on_startup", "run", "timeout")
 
     def __init__(
         self,
@@ -102,6 +102,7 @@ class Lifecycle:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._state = NEW
+        self._ran = 0  # on_startup hooks that succeeded: a retried start-up skips them
         if on_startup and isinstance(run, Counted):
             run.before = self.start_on_first_call
         if on_startup or on_shutdown:
@@ -115,23 +116,30 @@ class Lifecycle:
         """Start the app: ASGI lifespan startup (``lifespan=True``), then ``on_startup``.
 
         Raises what a hook raised (and :class:`~faas_bridge.LifespanError` with
-        ``lifespan="on"``), so the cloud records the initialisation as failed.
+        ``lifespan="on"``), so the cloud records the initialisation as failed. A later call
+        retries from the hook that failed: the ones before it ran once.
         """
+        self._start(lifespan, quiet=False)
+
+    def _start(self, lifespan: bool, quiet: bool) -> None:
         with self._lock:
             if self._state != NEW:
-                logger.info("initializer: already ran in this instance; nothing to do")
+                if not quiet:
+                    logger.info("initializer: already ran in this instance; nothing to do")
                 return
             started = time.perf_counter()
             if lifespan:
                 span = getattr(self.run, "lifespan", None)
                 if span is not None:
                     span.start()
-            for hook in self.on_startup:
+            while self._ran < len(self.on_startup):
+                hook = self.on_startup[self._ran]
                 try:
                     hook()
                 except Exception:
                     logger.exception("initializer: on_startup hook %s failed", _name(hook))
                     raise
+                self._ran += 1
             self._state = STARTED
             if isinstance(self.run, Counted):
                 self.run.before = None
@@ -140,7 +148,7 @@ class Lifecycle:
     def start_on_first_call(self) -> None:
         """The first invocation without an initializer call runs ``on_startup`` itself."""
         if self._state == NEW:
-            self.initializer()
+            self._start(True, quiet=True)  # concurrent first calls wait here, silently
 
     def pre_stop(self, context: Any = None, *, lifespan: bool = True) -> None:
         """Stop the app: wait for running invocations, ``on_shutdown``, ASGI lifespan

@@ -91,6 +91,34 @@ def test_a_failing_startup_hook_fails_the_initializer() -> None:
         handler.initializer(None)
 
 
+def test_a_retried_start_up_does_not_run_the_hooks_that_succeeded_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Without an initializer, a failed start-up is retried by the next invocation: the
+    hooks that already ran (a pool opened) are not run twice."""
+    log: list[str] = []
+    failures = [RuntimeError("database not ready")]
+
+    def connect() -> None:
+        if failures:
+            raise failures.pop()
+        log.append("connected")
+
+    handler = make_handler(
+        probe.make_django_wsgi_app(), on_startup=[lambda: log.append("pool"), connect]
+    )
+    assert call(handler, "/probe/x").status_code == 500  # the logged 500 of a failed start-up
+    caplog.clear()
+    threads = [threading.Thread(target=call, args=(handler, "/probe/x")) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert call(handler, "/probe/x").status_code == 200
+    assert log == ["pool", "connected"]
+    assert "already ran" not in caplog.text  # invocations waiting for start-up say nothing
+
+
 def test_a_failing_shutdown_hook_does_not_stop_the_others() -> None:
     log: list[str] = []
 
