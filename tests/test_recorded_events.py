@@ -242,3 +242,16 @@ def test_an_odd_method_cannot_steer_the_fixture_file(tmp_path: Path) -> None:
     (written,) = import_events([log], tmp_path / "events")
     assert written.parent == tmp_path / "events"
     assert "/" not in written.name[: -len(".json")]
+
+
+def test_import_never_writes_through_a_link(tmp_path: Path) -> None:
+    folder = tmp_path / "events"
+    folder.mkdir()
+    users_file = tmp_path / "notes.txt"  # not there yet: the link dangles
+    (folder / "event__tencent.timer.json").symlink_to(users_file)
+    log = tmp_path / "scf.log"
+    record = {"format": None, "event": build_timer_event("tencent")}
+    log.write_text(PREFIX + json.dumps(record) + "\n", encoding="utf-8")
+    (written,) = import_events([log], folder)
+    assert written.name == "event__tencent.timer-2.json"
+    assert not users_file.exists()
