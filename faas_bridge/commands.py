@@ -15,8 +15,9 @@ credentials (``clouds.CREDENTIAL_VARIABLES``: ``TENCENTCLOUD_SECRETKEY``,
 ``ALIBABA_CLOUD_ACCESS_KEY_SECRET``...), even where the output limit cuts one.
 
 Only events that are not HTTP events reach this: no HTTP trigger and no ``events_path``
-route can run a command. Whoever may invoke the function directly (cloud credentials with
-invoke permission) can run code in it: that is why it is opt-in.
+route can run a command, nor an event carrying an HTTP request's fields (``httpMethod``,
+``rawPath``) in a shape no format reads. Whoever may invoke the function directly (cloud
+credentials with invoke permission) can run code in it: that is why it is opt-in.
 """
 
 from __future__ import annotations
@@ -82,9 +83,11 @@ class CommandRunner:
         self.fallback = fallback
 
     def __call__(self, event: Any, context: Any) -> Any:
+        from .nonhttp import looks_like_http
+
         command = event.get(COMMAND_KEY) if isinstance(event, dict) else None
-        if not isinstance(command, dict) or len(command) != 1:
-            return self.fallback(event, context)
+        if not isinstance(command, dict) or len(command) != 1 or looks_like_http(event):
+            return self.fallback(event, context)  # an HTTP request never runs a command
         ((kind, args),) = command.items()
         import logging
 
