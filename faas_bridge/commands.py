@@ -9,11 +9,15 @@ runs a Django management command, a Flask CLI command (the app's own and Flask's
 ones) or a Python snippet (``app`` is the wrapped app) in the function, and returns
 ``{"exit_status": int, "output": str, "truncated": bool}``: standard output and error
 together, at most :data:`OUTPUT_LIMIT` characters (the rest dropped, ``truncated`` true),
-with the context's credentials (FC's ``credentials``) replaced by ``<redacted>``.
+with credentials replaced by ``<redacted>``: the context's (FC's ``credentials``) and the
+values of the environment variables in which the clouds give the function role's
+credentials (``clouds.CREDENTIAL_VARIABLES``: ``TENCENTCLOUD_SECRETKEY``,
+``ALIBABA_CLOUD_ACCESS_KEY_SECRET``...), even where the output limit cuts one.
 
 Only events that are not HTTP events reach this: no HTTP trigger and no ``events_path``
-route can run a command. Whoever may invoke the function directly (cloud credentials with
-invoke permission) can run code in it: that is why it is opt-in.
+route can run a command, nor an event carrying an HTTP request's fields (``httpMethod``,
+``rawPath``) in a shape no format reads. Whoever may invoke the function directly (cloud
+credentials with invoke permission) can run code in it: that is why it is opt-in.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ __all__ = ["COMMAND_KEY", "OUTPUT_LIMIT", "CommandRunner", "command_event"]
 
 COMMAND_KEY = "faas_bridge.command"
 OUTPUT_LIMIT = 64 * 1024
+_MARGIN = 4096  # characters kept beyond the limit, so a secret the limit cuts is still found
 _KINDS = ("django", "flask", "python")
 
 
@@ -78,18 +83,23 @@ class CommandRunner:
         self.fallback = fallback
 
     def __call__(self, event: Any, context: Any) -> Any:
+        from .nonhttp import looks_like_http
+
         command = event.get(COMMAND_KEY) if isinstance(event, dict) else None
-        if not isinstance(command, dict) or len(command) != 1:
-            return self.fallback(event, context)
+        if not isinstance(command, dict) or len(command) != 1 or looks_like_http(event):
+            return self.fallback(event, context)  # an HTTP request never runs a command
         ((kind, args),) = command.items()
         import logging
 
-        logging.getLogger("faas_bridge").warning("running a %s command (commands=True)", kind)
-        sink = _Bounded(OUTPUT_LIMIT)
+        logging.getLogger("faas_bridge").warning(
+            "running a %s command (commands=True)", kind if kind in _KINDS else "unknown"
+        )
+        sink = _Bounded(OUTPUT_LIMIT + _MARGIN)
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             status = self._run(kind, args)
         output = _redact("".join(sink.parts), context)
-        return {"exit_status": status, "output": output, "truncated": sink.truncated}
+        truncated = sink.truncated or len(output) > OUTPUT_LIMIT
+        return {"exit_status": status, "output": output[:OUTPUT_LIMIT], "truncated": truncated}
 
     def _run(self, kind: Any, args: Any) -> int:
         try:
@@ -132,16 +142,22 @@ def _flask(app: Any, args: list[str]) -> int:
 
 
 def _redact(output: str, context: Any) -> str:
-    """``output`` without the context's credential values (FC passes them in the context)."""
+    """``output`` without credential values: the context's (FC passes them there) and the
+    role credentials the clouds put in the environment."""
+    import os
+
+    from .clouds import CREDENTIAL_VARIABLES
+
     credentials = getattr(context, "credentials", None)
     if credentials is None and isinstance(context, dict):
         credentials = context.get("credentials")
+    secrets = [os.environ.get(name) for name in CREDENTIAL_VARIABLES]
     for name in ("access_key_id", "access_key_secret", "security_token"):
-        value = (
+        secrets.append(
             credentials.get(name)
             if isinstance(credentials, dict)
             else getattr(credentials, name, None)
         )
-        if isinstance(value, str) and len(value) >= 8:
-            output = output.replace(value, "<redacted>")
+    for value in sorted({v for v in secrets if isinstance(v, str) and len(v) >= 8}, key=len)[::-1]:
+        output = output.replace(value, "<redacted>")
     return output

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     Hook = Callable[[], object]
 
-__all__ = ["Counted", "Lifecycle", "hooks_from", "run_web_hook"]
+__all__ = ["WEB_REQUESTS", "Counted", "InFlight", "Lifecycle", "hooks_from", "run_web_hook"]
 
 logger = logging.getLogger("faas_bridge")
 
@@ -73,21 +73,48 @@ class Counted:
 
     def wait_idle(self, seconds: float) -> bool:
         """Whether every running invocation finished within ``seconds`` (polled)."""
-        deadline = time.monotonic() + seconds
-        while self._running:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)
-        return True
+        return _wait_empty(self._running, seconds)
 
     def __getattr__(self, name: str) -> Any:  # the runner's own attributes (lifespan...)
         return getattr(self.run, name)
 
 
+class InFlight:
+    """The requests a web-mode server is handing to the app (the middleware counts them:
+    they do not pass through the handler), which FC's /pre-stop waits for too."""
+
+    __slots__ = ("_running",)
+
+    def __init__(self) -> None:
+        self._running: list[None] = []
+
+    def enter(self) -> None:
+        self._running.append(None)
+
+    def leave(self) -> None:
+        self._running.pop()
+
+    def wait_idle(self, seconds: float) -> bool:
+        """Whether every request finished within ``seconds`` (polled)."""
+        return _wait_empty(self._running, seconds)
+
+
+WEB_REQUESTS = InFlight()
+
+
+def _wait_empty(running: list[None], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while running:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 class Lifecycle:
     """The once-per-process startup and shutdown of one handler's app."""
 
-    __slots__ = ("_lock", "_state", "on_shutdown", "on_startup", "run", "timeout")
+    __slots__ = ("_lock", "_ran", "_state", "on_shutdown", "on_startup", "run", "timeout")
 
     def __init__(
         self,
@@ -102,6 +129,7 @@ class Lifecycle:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._state = NEW
+        self._ran = 0  # on_startup hooks that succeeded: a retried start-up skips them
         if on_startup and isinstance(run, Counted):
             run.before = self.start_on_first_call
         if on_startup or on_shutdown:
@@ -115,23 +143,30 @@ class Lifecycle:
         """Start the app: ASGI lifespan startup (``lifespan=True``), then ``on_startup``.
 
         Raises what a hook raised (and :class:`~faas_bridge.LifespanError` with
-        ``lifespan="on"``), so the cloud records the initialisation as failed.
+        ``lifespan="on"``), so the cloud records the initialisation as failed. A later call
+        retries from the hook that failed: the ones before it ran once.
         """
+        self._start(lifespan, quiet=False)
+
+    def _start(self, lifespan: bool, quiet: bool) -> None:
         with self._lock:
             if self._state != NEW:
-                logger.info("initializer: already ran in this instance; nothing to do")
+                if not quiet:
+                    logger.info("initializer: already ran in this instance; nothing to do")
                 return
             started = time.perf_counter()
             if lifespan:
                 span = getattr(self.run, "lifespan", None)
                 if span is not None:
                     span.start()
-            for hook in self.on_startup:
+            while self._ran < len(self.on_startup):
+                hook = self.on_startup[self._ran]
                 try:
                     hook()
                 except Exception:
                     logger.exception("initializer: on_startup hook %s failed", _name(hook))
                     raise
+                self._ran += 1
             self._state = STARTED
             if isinstance(self.run, Counted):
                 self.run.before = None
@@ -140,18 +175,19 @@ class Lifecycle:
     def start_on_first_call(self) -> None:
         """The first invocation without an initializer call runs ``on_startup`` itself."""
         if self._state == NEW:
-            self.initializer()
+            self._start(True, quiet=True)  # concurrent first calls wait here, silently
 
-    def pre_stop(self, context: Any = None, *, lifespan: bool = True) -> None:
-        """Stop the app: wait for running invocations, ``on_shutdown``, ASGI lifespan
-        shutdown. Never raises: a failing hook is logged and the others still run."""
+    def pre_stop(self, context: Any = None, *, lifespan: bool = True, running: Any = None) -> None:
+        """Stop the app: wait for running invocations (the runner's, or ``running``'s:
+        web mode's requests), ``on_shutdown``, ASGI lifespan shutdown. Never raises: a
+        failing hook is logged and the others still run."""
         with self._lock:
             if self._state == STOPPED:
                 logger.info("pre_stop: already ran in this instance; nothing to do")
                 return
             self._state = STOPPED
             started = time.perf_counter()
-            wait_idle = getattr(self.run, "wait_idle", None)
+            wait_idle = getattr(running or self.run, "wait_idle", None)
             if wait_idle is not None and not wait_idle(self.timeout):
                 logger.warning(
                     "pre_stop: invocations still running after %g s; stopping anyway", self.timeout
@@ -169,7 +205,8 @@ class Lifecycle:
 
 def run_web_hook(name: str, context: Any) -> int:
     """Web mode: run the registered handler's ``initializer`` or ``pre_stop`` (user hooks
-    only: the server runs an ASGI app's lifespan itself). The HTTP status to answer."""
+    only: the server runs an ASGI app's lifespan itself; ``pre_stop`` waits for the requests
+    the middleware counts in :data:`WEB_REQUESTS`). The HTTP status to answer."""
     if not _registered:
         return 200
     lifecycle = _registered[0]
@@ -177,7 +214,7 @@ def run_web_hook(name: str, context: Any) -> int:
         if name == "initializer":
             lifecycle.initializer(context, lifespan=False)
         elif name == "pre_stop":
-            lifecycle.pre_stop(context, lifespan=False)
+            lifecycle.pre_stop(context, lifespan=False, running=WEB_REQUESTS)
     except Exception:  # logged by the hook runner
         return 500
     return 200

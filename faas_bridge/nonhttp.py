@@ -8,16 +8,22 @@ it (``tencent.timer``, ``alibaba.oss``... or ``unknown``), and ``faas_bridge.pla
 ``"event"`` in the environ/scope: a value no HTTP request gets, so the app can tell a real
 event from a client calling the same path (:func:`event_kind` checks it). Kinds are
 recognised by ``clouds/<cloud>.py`` (imported when the first such event arrives).
+
+An event that no format matched but that carries an HTTP request's fields (``httpMethod``,
+``rawPath``: an HTTP request of a shape faas_bridge does not read, such as AWS's payload
+2.0) is never delivered, nor run as a command: it raises
+:class:`~faas_bridge.UnknownEventError`, as without ``events_path``.
 """
 
 from __future__ import annotations
 
-from .errors import BridgeError
+from collections.abc import Mapping
+
+from .errors import BridgeError, UnknownEventError
 from .http import Request, Response
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from typing import Any, Callable
 
 __all__ = ["EVENT_PLATFORM", "KIND_HEADER", "EventRoute", "EventRouteError", "event_kind"]
@@ -25,6 +31,12 @@ __all__ = ["EVENT_PLATFORM", "KIND_HEADER", "EventRoute", "EventRouteError", "ev
 EVENT_PLATFORM = "event"  # faas_bridge.platform of a delivered event
 KIND_HEADER = "X-Faas-Bridge-Event-Kind"
 _ENVIRON_KIND = "HTTP_X_FAAS_BRIDGE_EVENT_KIND"
+HTTP_FIELDS = ("httpMethod", "rawPath")  # what only an HTTP request's event carries
+
+
+def looks_like_http(event: Any) -> bool:
+    """Whether an event that no format matched carries an HTTP request's fields anyway."""
+    return isinstance(event, Mapping) and any(field in event for field in HTTP_FIELDS)
 
 
 class EventRouteError(BridgeError):
@@ -48,6 +60,13 @@ class EventRoute:
     def __call__(self, event: Any, context: Any) -> Any:
         from .clouds import event_kind as kind_of
 
+        if looks_like_http(event):
+            from .handler import _describe_unknown
+
+            raise UnknownEventError(
+                f"an HTTP request of no known format, not delivered to {self.path} as a "
+                f"trigger event; {_describe_unknown(event, None)}"
+            )
         kind = kind_of(event)
         body, content_type = _body(event)
         response = self.respond(self.request(event, context, kind, body, content_type))

@@ -7,9 +7,13 @@ Alibaba), as one line::
 
 Redacted (the value replaced by ``"<redacted>"``), anywhere in the event: the credential
 headers the clouds inject, and the headers in ``redact_headers`` (``Authorization`` and
-``Cookie`` by default), by name, any case. Cut, with a note: a ``body`` longer than
-:data:`BODY_LIMIT` characters, and any other string longer than :data:`VALUE_LIMIT`. JSON
-escaping keeps the record on one line whatever the event holds.
+``Cookie`` by default), by name, any case, also as an environ key (``HTTP_COOKIE``, in an
+FC 2.0 WSGI call); a management command's arguments (see :mod:`faas_bridge.commands`);
+any value that is not JSON (a context object in an FC 2.0 environ), recorded as its type's
+name only. Cut, with a note: a ``body`` longer than :data:`BODY_LIMIT` characters, and any
+other string longer than :data:`VALUE_LIMIT`. JSON escaping, and ``\\u`` escapes for the
+line separators U+0085, U+2028 and U+2029, keep the record on one line whatever the event
+holds.
 ``faas-bridge import-events`` turns such lines back into fixture files.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 import json
 import sys
 
+from .commands import COMMAND_KEY
 from .handler import Handler
 
 TYPE_CHECKING = False
@@ -91,14 +96,38 @@ def record_line(event: Any, redact: frozenset[str]) -> str:
 
     def hidden(name: str) -> bool:
         lower = name.lower()
+        if lower.startswith("http_"):  # a WSGI environ's key for a header (FC 2.0)
+            lower = lower[5:].replace("_", "-")
         return lower in redact or is_credential_header(lower)
 
+    if isinstance(value, dict) and COMMAND_KEY in value:
+        value = {**value, COMMAND_KEY: _hide_arguments(value[COMMAND_KEY])}
+        notes.append("the command's arguments are redacted")
     cleaned = _clean(value, hidden, notes, "")
     platform = detect(cleaned) if isinstance(cleaned, dict) else None
     record: dict[str, Any] = {"format": platform.NAME if platform else None, "event": cleaned}
     if notes:
         record["notes"] = notes
-    return PREFIX + json.dumps(record, ensure_ascii=False, default=repr)
+    text = json.dumps(record, ensure_ascii=False, default=_type_only)
+    return PREFIX + text.translate(_LINE_SEPARATORS)
+
+
+# Characters str.splitlines() and some log viewers break lines at, which JSON leaves as
+# they are: written as the \\u escapes JSON decodes back to them.
+_LINE_SEPARATORS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _type_only(value: Any) -> str:
+    """A value JSON cannot hold (a context object, a stream), as its type's name only: its
+    repr could show credentials."""
+    return f"<{type(value).__name__}>"
+
+
+def _hide_arguments(command: Any) -> Any:
+    """A command's ``{kind: args}`` with each ``args`` redacted (they may hold secrets)."""
+    if isinstance(command, dict):
+        return dict.fromkeys(command, REDACTED)
+    return REDACTED
 
 
 def _clean(value: Any, hidden: Any, notes: list[str], key: str) -> Any:

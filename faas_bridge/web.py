@@ -38,6 +38,7 @@ from typing import Any, Callable, NamedTuple
 from .clouds import CLOUDS, detect_web_cloud, is_credential_header, resolve_cloud_name
 from .clouds import alibaba as _fc
 from .clouds.cloudbase import decode_context as decode_cloudbase_context
+from .lifecycle import WEB_REQUESTS
 from .names import normalise
 
 __all__ = [
@@ -285,9 +286,11 @@ class WsgiContextMiddleware:
             start_response(_REASONS[status], headers)
             body = [content]
         else:
+            WEB_REQUESTS.enter()  # until the body is closed: FC's /pre-stop waits for it
             try:
-                body = self.app(environ, start_response)
+                body = _Counted(self.app(environ, start_response))
             except BaseException:
+                WEB_REQUESTS.leave()
                 if log is not None:
                     log.finish(failed=True)
                 raise
@@ -365,6 +368,29 @@ class _WsgiAccess:
             self.started,
             self.request_id,
         )
+
+
+class _Counted:
+    """The app's response iterable, leaving :data:`WEB_REQUESTS` when the server closes it."""
+
+    __slots__ = ("body", "done")
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        self.body = body
+        self.done = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if not self.done:
+                self.done = True
+                WEB_REQUESTS.leave()
 
 
 class _LoggedBody:
@@ -513,7 +539,11 @@ class AsgiContextMiddleware:
             )
             await _answer(send, *answer)
         else:
-            await self.app(scope, receive, send)
+            WEB_REQUESTS.enter()  # FC's /pre-stop waits for it
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                WEB_REQUESTS.leave()
 
 
 async def _answer(send: Send, status: int, headers: list[tuple[str, str]], body: bytes) -> None:

@@ -5,16 +5,20 @@ reachable from an HTTP trigger or the events_path route. Real Flask and Django a
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI, Request
 from flask import Flask, jsonify, request
 
-from faas_bridge import UnknownEventError, make_handler
+from faas_bridge import UnknownEventError, event_kind, make_handler
+from faas_bridge.clouds import trigger_sample
 from faas_bridge.commands import OUTPUT_LIMIT, command_event
+from faas_bridge.platforms import PLATFORM_NAMES
 from faas_bridge.testing import build_context, build_event, build_timer_event, parse_response
 
 from . import probe
@@ -138,3 +142,85 @@ def test_the_cli_prints_the_event_and_invoke_runs_it(tmp_path: Path) -> None:
     wrong = cli("command-event", "rake", "db:migrate")
     assert wrong.returncode == 2
     assert "a command is one of django, flask, python" in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "TENCENTCLOUD_SECRETKEY",
+        "TENCENTCLOUD_SESSIONTOKEN",
+        "TCB_SESSIONTOKEN",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        "ALIBABA_CLOUD_SECURITY_TOKEN",
+    ],
+)
+def test_the_role_credentials_in_the_environment_never_appear_in_the_output(
+    variable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SCF and FC put the function role's credentials in the process environment."""
+    monkeypatch.setenv(variable, "role-secret-9f8e7d")
+    handler = make_handler(flask_app(), commands=True)
+    result = handler(command_event("python", ["import os; print(dict(os.environ))"]), None)
+    assert result["exit_status"] == 0
+    assert "role-secret-9f8e7d" not in result["output"]
+    assert f"'{variable}': '<redacted>'" in result["output"]
+
+
+def test_a_secret_at_the_output_limit_is_not_half_shown() -> None:
+    context = build_context("alibaba_fc", credentials={"access_key_secret": "SECRET-abc-123"})
+    handler = make_handler(flask_app(), commands=True)
+    pad = OUTPUT_LIMIT - 6  # the limit falls inside the secret
+    result = handler(command_event("python", [f"print('x' * {pad} + 'SECRET-abc-123')"]), context)
+    assert result["truncated"] is True
+    assert len(result["output"]) <= OUTPUT_LIMIT
+    assert not result["output"].endswith("SECRET")
+
+
+def test_a_command_kind_cannot_write_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    handler = make_handler(flask_app(), commands=True)
+    forged: dict[str, Any] = {"faas_bridge.command": {"x\nFAAS_BRIDGE_EVENT {}": []}}
+    assert handler(forged, None)["exit_status"] == 2
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages
+    assert not [message for message in messages if "\n" in message]
+
+
+def fastapi_events_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/_events")
+    async def events(request: Request) -> dict[str, Any]:
+        return {"kind": event_kind(request.scope), "path": request.url.path}
+
+    return app
+
+
+@pytest.mark.parametrize("make_app", [flask_app, fastapi_events_app])
+@pytest.mark.parametrize("platform", PLATFORM_NAMES)
+def test_no_event_of_any_format_reaches_a_command_or_the_events_route(
+    platform: str, make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An HTTP event stays an HTTP request: to the events path, with the kind header, with
+    a command in its body, even with a command and timers' fields added to the event."""
+    monkeypatch.delenv("FAAS_BRIDGE_TEST_RAN", raising=False)
+    handler = make_handler(make_app(), commands=True, events_path="/_events")
+    command = command_event("python", ["import os; os.environ['FAAS_BRIDGE_TEST_RAN'] = '1'"])
+    event = build_event(
+        platform,
+        "POST",
+        "/_events",
+        json=command,
+        headers={"X-Faas-Bridge-Event-Kind": "tencent.timer"},
+    )
+    decoded = json.loads(event) if isinstance(event, bytes) else event
+    timer, _ = trigger_sample("tencent.timer")
+    crafted = {**trigger_sample("alibaba.timer")[0], **timer, **decoded, **command}
+    for sent in (event, crafted):
+        response = parse_response(platform, handler(sent, build_context(platform)))
+        assert response.status_code == 200
+        answer = response.json()
+        assert answer.get("kind") is None  # the app knows no trigger sent it
+        assert answer["path"].endswith("/_events")  # (FastAPI: under the stage root)
+    assert "FAAS_BRIDGE_TEST_RAN" not in os.environ
+    handler(command, None)  # the same command, invoked directly, does run
+    assert os.environ["FAAS_BRIDGE_TEST_RAN"] == "1"

@@ -25,7 +25,7 @@ def first_match(event: Any) -> str | None:
 
 KEYS = [
     "httpMethod", "path", "rawPath", "requestContext", "queryParameters", "queryString",
-    "headers", "body", "Type",
+    "headers", "body", "Type", "pathParameters", "version",
 ]  # fmt: skip
 context_values = st.one_of(
     st.none(),
@@ -45,8 +45,12 @@ def test_detect_agrees_with_matches_in_order(present: set[str], request_context:
     event: dict[str, Any] = dict.fromkeys(present, "x")
     if "requestContext" in present:
         event["requestContext"] = request_context
+    if "version" in present:
+        event["version"] = "v1"
     found = detect(event)
     assert (found.NAME if found else None) == first_match(event)
+    # the formats' matches() are mutually exclusive: the order never decides
+    assert len([p for p in _DETECTION_ORDER if p.matches(event)]) <= 1
 
 
 @pytest.mark.parametrize("platform", PLATFORM_NAMES)
@@ -78,6 +82,16 @@ def test_an_api_gateway_event_is_not_taken_for_a_function_url_event() -> None:
     assert not tencent_url.matches(ALIBABA_APIGW_EVENT)
     found = detect(ALIBABA_APIGW_EVENT)
     assert found is None or found.NAME != "tencent_url"
+
+
+def test_an_api_gateway_event_without_query_parameters_is_still_one() -> None:
+    """Its docs always show queryParameters, but pathParameters is as much its own: an event
+    with only the latter was read as a function-URL event (whose parse trusts the
+    client-settable x-scf-remote-addr header as the client address)."""
+    event = {k: v for k, v in ALIBABA_APIGW_EVENT.items() if k != "queryParameters"}
+    found = detect(event)
+    assert found is not None
+    assert found.NAME == "alibaba_apigw"
 
 
 def test_request_keeps_a_flat_header_dict_and_builds_pairs_on_demand() -> None:

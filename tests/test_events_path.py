@@ -14,7 +14,13 @@ import pytest
 from fastapi import FastAPI, Request
 from flask import Flask, jsonify, request
 
-from faas_bridge import ConfigurationError, EventRouteError, event_kind, make_handler
+from faas_bridge import (
+    ConfigurationError,
+    EventRouteError,
+    UnknownEventError,
+    event_kind,
+    make_handler,
+)
 from faas_bridge.emulator import TRIGGER_PATH, Emulator, EmulatorConfig
 from faas_bridge.testing import (
     build_event,
@@ -129,6 +135,36 @@ def test_other_answers_and_unknown_events() -> None:
     assert raw(b"\xff\xferaw MNS message", None) is None
     assert seen[0] == ("unknown", "application/json", b'{"custom": 1}')
     assert seen[1] == ("unknown", "application/octet-stream", b"\xff\xferaw MNS message")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        # AWS API Gateway payload 2.0: an HTTP request, though of no format faas_bridge reads
+        {"version": "2.0", "rawPath": "/_events", "requestContext": {"http": {"method": "POST"}},
+         "headers": {"x-faas-bridge-event-kind": "tencent.timer"}, "body": "{}"},
+        # an HTTP event missing a field its format needs, with a command added
+        {"httpMethod": "POST", "headers": {}, "body": "{}",
+         "faas_bridge.command": {"python": "import os; os.environ['FAAS_BRIDGE_TEST_RAN'] = '1'"}},
+    ],
+)  # fmt: skip
+def test_an_http_request_of_no_known_format_is_no_trigger_event(
+    event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Delivered to events_path, it would reach the app as a trigger (kind "unknown"): it is
+    refused instead, as an unknown event, and runs no command."""
+    import os
+
+    monkeypatch.delenv("FAAS_BRIDGE_TEST_RAN", raising=False)
+    seen: list[Any] = []
+    app = flask_app()
+    app.before_request(lambda: seen.append(event_kind(request.environ)))
+    handler = make_handler(app, events_path="/_events", commands=True)
+    with pytest.raises(UnknownEventError, match="HTTP request"):
+        handler(event, None)
+    assert seen == []
+    assert "FAAS_BRIDGE_TEST_RAN" not in os.environ
+    assert handler({"custom": 1}, None)["kind"] == "unknown"  # other events still arrive
 
 
 def test_configuration_mistakes_are_refused() -> None:

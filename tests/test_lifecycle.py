@@ -91,6 +91,34 @@ def test_a_failing_startup_hook_fails_the_initializer() -> None:
         handler.initializer(None)
 
 
+def test_a_retried_start_up_does_not_run_the_hooks_that_succeeded_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Without an initializer, a failed start-up is retried by the next invocation: the
+    hooks that already ran (a pool opened) are not run twice."""
+    log: list[str] = []
+    failures = [RuntimeError("database not ready")]
+
+    def connect() -> None:
+        if failures:
+            raise failures.pop()
+        log.append("connected")
+
+    handler = make_handler(
+        probe.make_django_wsgi_app(), on_startup=[lambda: log.append("pool"), connect]
+    )
+    assert call(handler, "/probe/x").status_code == 500  # the logged 500 of a failed start-up
+    caplog.clear()
+    threads = [threading.Thread(target=call, args=(handler, "/probe/x")) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert call(handler, "/probe/x").status_code == 200
+    assert log == ["pool", "connected"]
+    assert "already ran" not in caplog.text  # invocations waiting for start-up say nothing
+
+
 def test_a_failing_shutdown_hook_does_not_stop_the_others() -> None:
     log: list[str] = []
 
@@ -245,3 +273,47 @@ def test_web_mode_reports_a_failing_initializer_as_a_500() -> None:
             return await client.post("/", headers={"x-fc-control-path": "/initialize"})
 
     assert asyncio.run(initialize()).status_code == 500
+
+
+@pytest.mark.parametrize("interface", ["wsgi", "asgi"])
+def test_web_mode_pre_stop_waits_for_the_requests_the_server_is_answering(
+    interface: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In web mode requests reach the app through the server, not the handler: FC's
+    /pre-stop waits for them too (here up to a tiny startup_timeout, so it gives up and
+    says so while one is held in the app)."""
+    log: list[str] = []
+    gate = threading.Event()
+    flask = flask_app(log, gate)
+    make_handler(flask, on_shutdown=lambda: log.append("down"), startup_timeout=0.05)
+    if interface == "wsgi":
+        client = Client(WsgiContextMiddleware(flask.wsgi_app, platform="alibaba"))
+
+        def get(path: str, headers: dict[str, str]) -> int:
+            return client.get(path, headers=headers).status_code
+    else:
+        from a2wsgi import WSGIMiddleware
+
+        wsgi_app: Any = flask.wsgi_app  # a2wsgi's environ type is narrower than Flask's
+        bridged: Any = WSGIMiddleware(wsgi_app)
+        asgi = AsgiContextMiddleware(bridged, platform="alibaba")
+
+        def get(path: str, headers: dict[str, str]) -> int:
+            async def send() -> int:
+                transport = httpx.ASGITransport(app=asgi)
+                async with httpx.AsyncClient(transport=transport, base_url="http://fc") as c:
+                    return (await c.get(path, headers=headers)).status_code
+
+            return asyncio.run(send())
+
+    invoke = {"x-fc-control-path": "/http-invoke", "x-fc-request-id": "r-1"}
+    request = threading.Thread(target=get, args=("/", invoke))
+    request.start()
+    while "entered" not in log:  # the request is inside the app
+        threading.Event().wait(0.005)
+    stop = {"x-fc-control-path": "/pre-stop", "x-fc-request-id": "r-2"}
+    assert get("/", stop) == 200
+    gate.set()
+    request.join(10)
+    assert "invocations still running" in caplog.text
+    assert log == ["request", "entered", "down", "finished"]

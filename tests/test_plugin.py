@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import subprocess
 import sys
@@ -281,3 +282,54 @@ def test_plain_pytest_imports_the_index_beside_tests(pytester: pytest.Pytester) 
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(PLATFORM_NAMES)} passed" in done.stdout
+
+
+def test_a_marker_replays_every_recorded_event_of_a_folder(pytester: pytest.Pytester) -> None:
+    from faas_bridge.testing import build_event, build_timer_event
+
+    folder = pytester.path / "tests" / "recorded"
+    folder.mkdir(parents=True)
+    events = {
+        "tencent_apigw__GET_hello.json": build_event("tencent_apigw", "GET", "/hello"),
+        "alibaba_apigw__GET_missing.json": json.loads(
+            build_event("alibaba_apigw", "GET", "/missing")
+        ),
+        "event__tencent.timer.json": build_timer_event("tencent"),
+    }
+    for name, event in events.items():
+        (folder / name).write_text(json.dumps(event), encoding="utf-8")
+    pytester.makepyfile(
+        """
+        import pytest
+        from flask import Flask
+        from faas_bridge import make_handler
+        from faas_bridge.testing import TestResponse, replay
+
+        app = Flask(__name__)
+        app.add_url_rule("/hello", "hello", lambda: "hi")
+        app.add_url_rule("/_events", "events", lambda: {"ok": True}, methods=["POST"])
+
+        @pytest.fixture
+        def faas_handler():
+            return make_handler(app, events_path="/_events")
+
+        @pytest.mark.faas_recorded_events("tests/recorded")
+        def test_recorded(faas_handler, faas_recorded_event):
+            answer = replay(faas_handler, faas_recorded_event)
+            if isinstance(answer, TestResponse):
+                assert answer.status_code == 200, faas_recorded_event.name
+            else:
+                assert answer == {"ok": True}
+        """
+    )
+    result = pytester.runpytest("-v", *plugin_args())
+    result.assert_outcomes(passed=2, failed=1)  # /missing is a 404
+    result.stdout.fnmatch_lines(["*test_recorded?event__tencent.timer.json? PASSED*"])
+    result.stdout.fnmatch_lines(["*test_recorded?alibaba_apigw__GET_missing.json? FAILED*"])
+
+
+def test_a_missing_recorded_folder_fails_clearly(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(faas_recorded_event):\n    pass\n")
+    result = pytester.runpytest(*plugin_args())
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*faas_recorded_events: no folder of recorded events at*"])

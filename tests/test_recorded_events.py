@@ -178,3 +178,80 @@ def test_the_cli_imports_a_log_and_invokes_a_fixture(
     nothing = cli("import-events", str(empty))
     assert nothing.returncode == 4
     assert "no FAAS_BRIDGE_EVENT record" in nothing.stderr
+
+
+def test_an_fc2_wsgi_call_is_recorded_without_its_credentials(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """FC 2.0 calls handler(environ, start_response): headers are HTTP_* keys and the
+    context (credentials included) is an object in the environ."""
+    from types import SimpleNamespace
+
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(
+        path="/a",
+        headers=[
+            ("Authorization", "Bearer user-token-123"),
+            ("Cookie", "sid=session-456"),
+            ("X-Fc-Security-Token", "fc-token-999"),
+        ],
+    ).get_environ()
+    credentials = SimpleNamespace(access_key_secret="fc-secret-000", security_token="tok-111")
+    environ["fc.context"] = SimpleNamespace(request_id="r-1", credentials=credentials)
+    handler = make_handler(flask_app(), record_events=True)
+    body = b"".join(handler(environ, lambda status, headers, *exc: None))
+    assert json.loads(body)["path"] == "/a"
+    out = capsys.readouterr().out
+    (record,) = records(out)
+    assert record["event"]["HTTP_AUTHORIZATION"] == "<redacted>"
+    leaked = ["user-token-123", "session-456", "fc-token-999", "fc-secret-000", "tok-111"]
+    assert [secret for secret in leaked if secret in out] == []
+
+
+def test_a_command_events_arguments_are_not_recorded(capsys: pytest.CaptureFixture[str]) -> None:
+    handler = make_handler(flask_app(), record_events=True, commands=True)
+    snippet = "print(len('pw-secret-42'))"
+    assert handler({"faas_bridge.command": {"python": snippet}}, None)["output"] == "12\n"
+    handler({"faas_bridge.command": {"django": ["changepassword", "pw-secret-43"]}}, None)
+    out = capsys.readouterr().out
+    first, second = records(out)
+    assert first["event"] == {"faas_bridge.command": {"python": "<redacted>"}}
+    assert second["event"] == {"faas_bridge.command": {"django": "<redacted>"}}
+    assert "pw-secret-4" not in out
+
+
+def test_line_separators_in_an_event_keep_it_on_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    handler = make_handler(flask_app(), record_events=True)
+    text = "a\u2028b\u2029c\x85d"  # str.splitlines() breaks a line at each of these
+    handler(build_event("tencent_apigw", "POST", "/notes", body=text), None)
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 1
+    log = tmp_path / "cls.log"
+    log.write_text(out, encoding="utf-8")
+    (path,) = import_events([log], tmp_path / "events")
+    assert json.loads(path.read_text(encoding="utf-8"))["body"] == text
+
+
+def test_an_odd_method_cannot_steer_the_fixture_file(tmp_path: Path) -> None:
+    log = tmp_path / "odd.log"
+    odd = {"httpMethod": "../../X", "path": "/a", "headers": {}, "queryParameters": {}}
+    log.write_text(PREFIX + json.dumps({"format": None, "event": odd}) + "\n", encoding="utf-8")
+    (written,) = import_events([log], tmp_path / "events")
+    assert written.parent == tmp_path / "events"
+    assert "/" not in written.name[: -len(".json")]
+
+
+def test_import_never_writes_through_a_link(tmp_path: Path) -> None:
+    folder = tmp_path / "events"
+    folder.mkdir()
+    users_file = tmp_path / "notes.txt"  # not there yet: the link dangles
+    (folder / "event__tencent.timer.json").symlink_to(users_file)
+    log = tmp_path / "scf.log"
+    record = {"format": None, "event": build_timer_event("tencent")}
+    log.write_text(PREFIX + json.dumps(record) + "\n", encoding="utf-8")
+    (written,) = import_events([log], folder)
+    assert written.name == "event__tencent.timer-2.json"
+    assert not users_file.exists()

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         CONTEXT_HEADER_PREFIX: str
         CREDENTIAL_HEADERS: frozenset[str]
         CREDENTIAL_PREFIXES: tuple[str, ...]
+        CREDENTIAL_VARIABLES: tuple[str, ...]  # environment variables holding credentials
         CONFIG_FILE: str
         DEPLOY_INSTALL: str  # how to install and log in to the deploy tool
         DEPLOYS_FOLDER: bool
@@ -88,6 +89,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLOUDS",
+    "CREDENTIAL_VARIABLES",
     "PYTHON_VERSIONS",
     "WEB_DETECTION_ORDER",
     "RuntimeName",
@@ -110,6 +112,10 @@ CREDENTIAL_HEADERS: frozenset[str] = frozenset().union(
 )
 CREDENTIAL_PREFIXES: tuple[str, ...] = tuple(
     prefix for cloud in CLOUDS.values() for prefix in cloud.CREDENTIAL_PREFIXES
+)
+# Environment variables holding some cloud's role credentials: never printed.
+CREDENTIAL_VARIABLES: tuple[str, ...] = tuple(
+    dict.fromkeys(name for cloud in CLOUDS.values() for name in cloud.CREDENTIAL_VARIABLES)
 )
 
 

@@ -96,6 +96,13 @@ LIFECYCLE_PATHS = frozenset({"/initialize", "/pre-freeze", "/pre-stop"})
 LIFECYCLE_CALLS = {"/initialize": "initializer", "/pre-stop": "pre_stop"}
 CREDENTIAL_HEADERS: frozenset[str] = frozenset({"x-fc-security-token"})
 CREDENTIAL_PREFIXES: tuple[str, ...] = ("x-fc-access-key-",)
+# The function role's temporary credentials in the process environment (FC 3.0's system
+# variables, https://www.alibabacloud.com/help/en/functioncompute/fc/environment-variables).
+CREDENTIAL_VARIABLES: tuple[str, ...] = (
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALIBABA_CLOUD_SECURITY_TOKEN",
+)
 
 # --- non-HTTP trigger events (``make_handler(events_path=...)``) ----------------------------
 # Shapes from FC's trigger event formats (https://help.aliyun.com/document_detail/70140.html;

@@ -75,6 +75,10 @@ CONTEXT_HEADER = "x-cloudbase-context"
 CONTEXT_HEADER_PREFIX = "x-cloudbase-"
 CREDENTIAL_HEADERS: frozenset[str] = frozenset({CONTEXT_HEADER})
 CREDENTIAL_PREFIXES: tuple[str, ...] = ()
+# SCF's credential variables (the same table on CloudBase's page,
+# https://docs.cloudbase.net/cloud-function/function-configuration/env) and the SDK's
+# TCB_SESSIONTOKEN (github.com/TencentCloudBase/node-sdk src/cloudbase.ts).
+CREDENTIAL_VARIABLES: tuple[str, ...] = (*tencent.CREDENTIAL_VARIABLES, "TCB_SESSIONTOKEN")
 
 # --- non-HTTP trigger events: CloudBase functions run on SCF, whose trigger events (timers)
 # they receive (unverified for CloudBase itself); clouds/tencent.py recognises them.

@@ -78,6 +78,13 @@ CLIENT_ADDRESS_HEADER = "x-scf-remote-addr"
 CONTEXT_HEADER_PREFIX = "x-scf-"
 CREDENTIAL_HEADERS: frozenset[str] = frozenset({"x-scf-session-token"})
 CREDENTIAL_PREFIXES: tuple[str, ...] = ("x-scf-secret-",)
+# The function role's temporary credentials in the process environment (SCF's built-in
+# variables, https://www.tencentcloud.com/document/product/583/32748): never printed.
+CREDENTIAL_VARIABLES: tuple[str, ...] = (
+    "TENCENTCLOUD_SECRETID",
+    "TENCENTCLOUD_SECRETKEY",
+    "TENCENTCLOUD_SESSIONTOKEN",
+)
 
 # --- non-HTTP trigger events (``make_handler(events_path=...)``) ----------------------------
 # Shapes from SCF's trigger event summary (https://cloud.tencent.com/document/product/583/31927,

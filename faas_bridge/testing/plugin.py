@@ -18,8 +18,12 @@ use ``faas_client``::
         ...
 
 ``faas_platform`` is the format's name; ``--faas-platform NAME`` (repeatable) narrows every
-test of the session. pytest loads this module in every session where faas-bridge is
-installed, so it imports nothing beyond pytest until a fixture is used.
+test of the session. A test taking ``faas_recorded_event`` runs once per fixture file of a
+folder (``@pytest.mark.faas_recorded_events("tests/events")``, relative to the rootdir;
+that folder by default), the file's path as the value: ``replay(handler, path)`` sends it.
+
+pytest loads this module in every session where faas-bridge is installed, so it imports
+nothing beyond pytest until a fixture is used.
 
 The rootdir goes at the *end* of ``sys.path``, so ``tests/test_app.py`` can import the
 ``index.py`` beside ``tests/`` under plain ``pytest`` as under ``python -m pytest`` (which
@@ -40,11 +44,13 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["faas_client", "faas_handler", "faas_platform"]
+__all__ = ["faas_client", "faas_handler", "faas_platform", "faas_recorded_event"]
 
 # The event formats, in the order tests run (the registry's function side only: light).
 ALL_PLATFORMS = PLATFORM_NAMES
 MARKER = "faas_platforms"
+RECORDED_MARKER = "faas_recorded_events"
+RECORDED_FOLDER = "tests/events"  # import-events' default output
 
 
 def _fixture(function: F) -> F:
@@ -78,6 +84,11 @@ def pytest_configure(config: Any) -> None:
         f"{MARKER}(*names): run a test that uses faas_platform or faas_client only on these "
         f"event formats ({', '.join(ALL_PLATFORMS)})",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{RECORDED_MARKER}(folder): run a test that uses faas_recorded_event once per "
+        f"fixture file in folder (relative to the rootdir; default {RECORDED_FOLDER})",
+    )
     try:
         _option_platforms(config)
     except ConfigurationError as exc:
@@ -92,6 +103,8 @@ def _option_platforms(config: Any) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: Any) -> None:
+    if "faas_recorded_event" in metafunc.fixturenames:
+        _parametrize_recorded(metafunc)
     if "faas_platform" not in metafunc.fixturenames:
         return
     for marker in metafunc.definition.iter_markers("parametrize"):
@@ -121,6 +134,31 @@ def pytest_generate_tests(metafunc: Any) -> None:
     if chosen:
         platforms = [name for name in platforms if name in chosen]
     metafunc.parametrize("faas_platform", platforms, indirect=True, ids=platforms)
+
+
+def _parametrize_recorded(metafunc: Any) -> None:
+    """``faas_recorded_event``: each fixture file of the marker's folder (``import-events``
+    output), named by file."""
+    from pathlib import Path
+
+    from .recorded import recorded_events
+
+    marker = metafunc.definition.get_closest_marker(RECORDED_MARKER)
+    folder = Path(str(marker.args[0])) if marker is not None and marker.args else None
+    folder = Path(metafunc.config.rootpath) / (folder or RECORDED_FOLDER)
+    try:
+        paths = recorded_events(folder)
+    except ConfigurationError as exc:
+        pytest.fail(f"@pytest.mark.{RECORDED_MARKER}: {exc}", pytrace=False)
+    metafunc.parametrize(
+        "faas_recorded_event", paths, indirect=True, ids=[path.name for path in paths]
+    )
+
+
+@_fixture
+def faas_recorded_event(request: Any) -> Any:
+    """The path of one recorded event file (see ``@pytest.mark.faas_recorded_events``)."""
+    return request.param
 
 
 @_fixture

@@ -29,7 +29,7 @@ def extract_events(text: str) -> list[Any]:
         pass
     decoder = json.JSONDecoder()
     events: list[Any] = []
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines(): U+2028 and kin are no line end here
         start = line.find(PREFIX)
         if start < 0:
             continue
@@ -54,8 +54,13 @@ def fixture_name(event: Any) -> str:
         method, path = request.method, request.root_path + request.path
     except Exception:  # a malformed capture keeps a file all the same
         method, path = "UNKNOWN", ""
-    slug = _SLUG.sub("_", path.strip("/")).strip("_")[:60] or "root"
-    return f"{platform.NAME}__{method}_{slug}"
+    slug = _slug(path.strip("/"), 60) or "root"
+    return f"{platform.NAME}__{_slug(method, 20) or 'UNKNOWN'}_{slug}"
+
+
+def _slug(text: str, size: int) -> str:
+    """``text`` as part of a file name: word characters, ``.`` and ``-`` (no separator)."""
+    return _SLUG.sub("_", text).strip("_.")[:size]
 
 
 def import_events(sources: list[Path], folder: Path) -> list[Path]:
@@ -65,17 +70,23 @@ def import_events(sources: list[Path], folder: Path) -> list[Path]:
     written: list[Path] = []
     for source in sources:
         for event in extract_events(source.read_text(encoding="utf-8", errors="replace")):
-            stem = fixture_name(event)
-            target = folder / f"{stem}.json"
-            number = 1
-            while target.exists():
-                number += 1
-                target = folder / f"{stem}-{number}.json"
-            text = json.dumps(event, indent=2, ensure_ascii=False)
-            with open(target, "x", encoding="utf-8") as file:  # "x": never overwrite
-                file.write(text + "\n")
-            written.append(target)
+            text = json.dumps(event, indent=2, ensure_ascii=False) + "\n"
+            written.append(_write_new(folder, fixture_name(event), text))
     return written
+
+
+def _write_new(folder: Path, stem: str, text: str) -> Path:
+    """``text`` in ``folder/<stem>.json``, or ``<stem>-2.json``... : the first name that is
+    free, taken with ``"x"`` (never replacing a file, nor following a link)."""
+    number = 1
+    while True:
+        target = folder / (f"{stem}.json" if number == 1 else f"{stem}-{number}.json")
+        try:
+            with open(target, "x", encoding="utf-8") as file:
+                file.write(text)
+            return target
+        except FileExistsError:  # a file, or a link (even a dangling one)
+            number += 1
 
 
 def recorded_events(folder: str | Path) -> list[Path]:

@@ -5,8 +5,9 @@ JSON on FC's built-in runtimes, decoded by the handler before :func:`parse`): ``
 (the request path), ``httpMethod``, ``headers`` (names in their original case; ``Host`` is
 replaced by ``CA-Host``), ``queryParameters`` and ``pathParameters`` (string to string),
 ``body`` and ``isBase64Encoded`` (a boolean, or ``"true"``/``"false"``). There is no
-``requestContext``, ``rawPath`` or ``queryString``: that is how it is told apart from FC's
-own HTTP trigger and from a Tencent function-URL event. The function answers
+``requestContext``, ``rawPath`` or ``queryString``: that, with either parameters field, is
+how it is told apart from FC's own HTTP trigger and from a Tencent function-URL event (which
+has neither). The function answers
 ``{"isBase64Encoded", "statusCode", "headers", "body"}``; API Gateway answers 503 when it
 cannot read that.
 
@@ -55,7 +56,9 @@ if TYPE_CHECKING:
 
 NAME = "alibaba_apigw"
 CLOUD = "alibaba"  # the cloud module (clouds/alibaba.py) this format belongs to
-SIGNATURE = "httpMethod and queryParameters, without requestContext (API Gateway -> FC)"
+SIGNATURE = (
+    "httpMethod and queryParameters or pathParameters, without requestContext (API Gateway -> FC)"
+)
 # Body limits, in bytes, the decimal reading of the limits page's "8 MB" (request body, shared
 # and serverless instances; dedicated ones allow 32 MB) and "6 MB" (Function Compute response).
 REQUEST_LIMIT = 8_000_000
@@ -63,7 +66,13 @@ RESPONSE_LIMIT = 6_000_000
 
 
 def matches(event: Mapping[str, Any]) -> bool:
-    return "httpMethod" in event and "queryParameters" in event and "requestContext" not in event
+    # Either parameters field is the gateway's own (the docs and captures show both, always):
+    # tencent_url.matches refuses both, so neither event is taken for the other.
+    return (
+        "httpMethod" in event
+        and ("queryParameters" in event or "pathParameters" in event)
+        and "requestContext" not in event
+    )
 
 
 def parse(event: Mapping[str, Any], context: Any, options: Options) -> Request:

@@ -32,19 +32,21 @@ if TYPE_CHECKING:
 
 NAME = "tencent_url"
 CLOUD = "tencent"  # the cloud module (clouds/tencent.py) this format belongs to
-SIGNATURE = "httpMethod and path, without requestContext or queryParameters"
+SIGNATURE = "httpMethod and path, without requestContext, queryParameters or pathParameters"
 # Body limits, in bytes (as API Gateway (SCF's synchronous invocation limits)).
 REQUEST_LIMIT = 6 * MB
 RESPONSE_LIMIT = 6 * MB
 
 
 def matches(event: Mapping[str, Any]) -> bool:
-    # queryParameters: Alibaba API Gateway's event, which also has no requestContext.
+    # queryParameters, pathParameters: Alibaba API Gateway's event, which also has no
+    # requestContext (alibaba_apigw.matches takes either).
     return (
         "httpMethod" in event
         and "path" in event
         and "requestContext" not in event
         and "queryParameters" not in event
+        and "pathParameters" not in event
     )
 
 
