@@ -142,14 +142,19 @@ class Request:
 
 
 class Response:
-    """A complete HTTP response: status, header pairs (order and repeats kept), body bytes."""
+    """A complete HTTP response: status, header pairs (order and repeats kept), body bytes.
 
-    __slots__ = ("body", "headers", "status")
+    ``facts`` is set by :func:`check_response`: what rendering needs to know of the header
+    names, found once per set of names (the app sends the same ones response after response).
+    """
+
+    __slots__ = ("body", "facts", "headers", "status")
 
     def __init__(self, status: int, headers: HeaderList, body: bytes) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self.facts: HeaderFacts | None = None
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {len(self.body)} bytes>"
@@ -483,7 +488,26 @@ def returned_size(returned: object) -> int:
 # Header name characters (an RFC 9110 token), as h11 and gunicorn accept them.
 TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _first = itemgetter(0)
-_TOKEN_NAME_SETS: dict[tuple[str, ...], bool] = {}  # response header names known to be tokens
+# Response header names (all tokens) -> their HeaderFacts.
+_HEADER_FACTS: dict[tuple[str, ...], HeaderFacts] = {}
+
+
+class HeaderFacts:
+    """What rendering needs to know of a tuple of response header names.
+
+    ``content_type``: index of the last ``Content-Type`` (-1: none); ``encodings``: indexes
+    of every ``Content-Encoding``; ``repeats``: whether a name occurs twice, in any case.
+    """
+
+    __slots__ = ("content_type", "encodings", "repeats")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        lower = [name.lower() for name in names]
+        self.content_type = -1
+        if "content-type" in lower:
+            self.content_type = len(lower) - 1 - lower[::-1].index("content-type")
+        self.encodings = tuple(i for i, name in enumerate(lower) if name == "content-encoding")
+        self.repeats = len(set(lower)) != len(lower)
 
 
 def is_token(name: object) -> bool:
@@ -508,14 +532,15 @@ def check_response(response: Response) -> None:
     try:  # one pass at C speed over every name and value (badly shaped pairs fail in render)
         text = "".join(_chain(headers))
         names = tuple(map(_first, headers))
-        known = _TOKEN_NAME_SETS.get(names)
+        known = _HEADER_FACTS.get(names)
     except (TypeError, IndexError, KeyError):
         raise AppResponseError("response header names and values must be strings") from None
     if known is None:
         for name in names:
             if not is_token(name):
                 raise AppResponseError(f"response header name {name!r} is not a valid token")
-        remember(_TOKEN_NAME_SETS, names, True)
+        known = remember(_HEADER_FACTS, names, HeaderFacts(names))
+    response.facts = known
     if text.isascii() and text.isprintable():  # the usual case: no control character at all
         return
     for name, value in headers:
@@ -564,12 +589,17 @@ def encode_body(response: Response, extra_text_types: frozenset[str]) -> tuple[s
     body = response.body
     if not body:
         return "", False
-    content_type = None
-    for name, value in response.headers:
-        lower = name.lower()
-        if lower == "content-type":
-            content_type = value
-        elif lower == "content-encoding" and value.strip().lower() not in ("", "identity"):
+    facts = response.facts
+    if facts is not None:  # a checked response: no need to look at every name
+        headers = response.headers
+        for index in facts.encodings:
+            if headers[index][1].strip().lower() not in ("", "identity"):
+                return b2a_base64(body, newline=False).decode("ascii"), True
+        index = facts.content_type
+        content_type = headers[index][1] if index >= 0 else None
+    else:
+        content_type = _content_type(response.headers)
+        if content_type is _ENCODED:
             return b2a_base64(body, newline=False).decode("ascii"), True
     if content_type is not None and is_text_type(content_type, extra_text_types):
         try:
@@ -579,11 +609,31 @@ def encode_body(response: Response, extra_text_types: frozenset[str]) -> tuple[s
     return b2a_base64(body, newline=False).decode("ascii"), True
 
 
-def fold_headers(headers: list[tuple[str, str]]) -> dict[str, HeaderValue]:
+_ENCODED = "\0encoded"  # _content_type's answer for a body with a Content-Encoding
+
+
+def _content_type(headers: HeaderList) -> str | None:
+    """The last Content-Type of unchecked headers, or ``_ENCODED``."""
+    content_type = None
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-type":
+            content_type = value
+        elif lower == "content-encoding" and value.strip().lower() not in ("", "identity"):
+            return _ENCODED
+    return content_type
+
+
+def fold_headers(
+    headers: list[tuple[str, str]], facts: HeaderFacts | None = None
+) -> dict[str, HeaderValue]:
     """Header pairs as a dict whose repeated names hold a list (Tencent SCF, CloudBase).
 
     The first spelling of a name is kept; later repeats in any case join its list.
+    ``facts``, the response's :class:`HeaderFacts`, can tell that no name repeats.
     """
+    if facts is not None and not facts.repeats:
+        return dict(headers)
     folded: dict[str, HeaderValue] = {}
     first_spelling: dict[str, str] = {}
     for name, value in headers:

@@ -146,6 +146,6 @@ def render(response: Response, options: Options) -> dict[str, Any]:
     return {
         "isBase64Encoded": is_base64,
         "statusCode": response.status,
-        "headers": fold_headers(response.headers),
+        "headers": fold_headers(response.headers, response.facts),
         "body": body,
     }
