@@ -174,14 +174,18 @@ def build_environ(request: Request) -> dict[str, Any]:
     return environ
 
 
-class _Collector:
-    """``start_response`` and ``write`` for one call, collecting the response."""
+class _Collector(Response):
+    """``start_response`` and ``write`` for one call; the response they collect is the
+    collector itself (one object, one ``__init__`` per call)."""
 
-    __slots__ = ("chunks", "headers", "status")
+    __slots__ = ("chunks",)
 
     def __init__(self) -> None:
+        # Response's fields are set here rather than by its __init__: one call less.
         self.status = 0
-        self.headers: HeaderList = []
+        self.headers = []
+        self.body = b""
+        self.facts = None
         self.chunks: list[bytes] = []
 
     def start_response(
@@ -256,6 +260,7 @@ class WsgiRunner:
                             raise AppResponseError("the app sent body data before start_response()")
                         chunks.append(chunk)
                 body = b"".join(chunks)
+                chunks.clear()  # the response keeps the collector: not the body twice
         finally:
             if type(result) is not list:  # lists have no close(); skip the failed lookup
                 close = getattr(result, "close", None)
@@ -263,4 +268,5 @@ class WsgiRunner:
                     close()
         if not collector.status:
             raise AppResponseError("the app returned without calling start_response()")
-        return Response(collector.status, collector.headers, body)
+        collector.body = body
+        return collector
