@@ -64,9 +64,9 @@ class Request:
     ``raw_path`` is the whole public path, percent-encoded, as a client sent it.
 
     ``headers`` may be given as a list of ``(name, value)`` pairs or, when the event's
-    headers object is already a flat ``dict`` of strings, as that dict: it is then kept in
-    ``header_map`` (runners read it without building pairs) and ``headers`` builds the pair
-    list on first use.
+    headers object is already a flat ``dict`` of ASCII strings (:func:`header_pairs` checks
+    it), as that dict: it is then kept in ``header_map`` (runners read it without building
+    pairs or checking its values again) and ``headers`` builds the pair list on first use.
     """
 
     __slots__ = (
@@ -360,19 +360,22 @@ def _scalar(value: object, key: object) -> str:
 def header_pairs(headers: object) -> HeaderList | dict[str, str]:
     """The request headers of an event's ``headers`` object, for :class:`Request`.
 
-    A flat ``dict`` of strings (the usual case) is returned as it is; anything else becomes
-    a list of pairs, list values giving repeated headers.
+    A flat ``dict`` of ASCII strings (the usual case) is returned as it is, for
+    :class:`Request`'s ``header_map``; anything else becomes a list of pairs, list values
+    giving repeated headers (the runners transcode non-ASCII values pair by pair).
     """
     if not headers:
         return []
     if type(headers) is not dict and not isinstance(headers, Mapping):
         raise MalformedEventError(f"'headers' must be an object, not {type(headers).__name__}")
-    try:  # every value a string? (at C speed; names are checked where they are used)
-        "".join(headers.values())
+    try:  # every value an ASCII string? (at C speed; names are checked where they are used)
+        ascii_strings = "".join(headers.values()).isascii()
     except TypeError:
         pass  # list values (repeated headers) or bad types: the careful path below
     else:
-        return headers if type(headers) is dict else list(headers.items())
+        if ascii_strings and type(headers) is dict:
+            return headers
+        return list(headers.items())
     pairs: HeaderList = []
     for name, value in headers.items():
         if type(name) is not str:

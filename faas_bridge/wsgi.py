@@ -106,7 +106,7 @@ def build_environ(request: Request) -> dict[str, Any]:
     path = request.path
     header_map = request.header_map
     headers: Iterable[tuple[str, str]] = ()
-    if header_map:  # a flat dict of strings: names cannot repeat
+    if header_map:  # a flat dict of ASCII strings (see Request): names cannot repeat
         # A prepared dict per set of names, copied, is cheaper than building one key by key.
         try:
             joined = ":".join(header_map)
@@ -118,7 +118,7 @@ def build_environ(request: Request) -> dict[str, Any]:
         plan = entry[0]
         # Equal joined names are equal names when the counts match: the names of a plan
         # are tokens, which hold no ":".
-        if plan and len(plan) == len(header_map) and "".join(header_map.values()).isascii():
+        if plan and len(plan) == len(header_map):
             environ = entry[1].copy()
             environ.update(zip(plan, header_map.values()))  # the usual case, at C speed
         else:

@@ -257,6 +257,22 @@ def test_header_names_that_join_alike_do_not_share_an_environ() -> None:
     assert [spy.environ[key] for key in ("HTTP_X_A", "HTTP_B", "HTTP_C")] == ["one", "two", "three"]
 
 
+@pytest.mark.parametrize("kind", ["wsgi", "asgi"])
+def test_a_non_ascii_value_after_ascii_ones_under_the_same_names_is_transcoded(kind: str) -> None:
+    """The headers' values are checked once, while parsing: a remembered set of names must
+    not let a later non-ASCII value reach the app unconverted."""
+    app: Any = flask_echo() if kind == "wsgi" else fastapi_echo()
+    handler = make_handler(app, lifespan="off")
+    context = build_context("tencent_apigw")
+    seen = []
+    for value in ("plain", "李雷", "plain"):
+        event = build_event("tencent_apigw", "GET", "/", headers={"x-name": value})
+        returned = handler(event, context)
+        headers = {name.lower(): text for name, text in json.loads(returned["body"])["headers"]}
+        seen.append(headers["x-name"].encode("latin-1").decode("utf-8"))  # as servers do
+    assert seen == ["plain", "李雷", "plain"]
+
+
 def test_responses_with_the_same_header_names_are_judged_by_their_values() -> None:
     """What rendering knows of a set of response header names is remembered; the values
     (an identity or a gzip encoding, the media type) are read every time."""
