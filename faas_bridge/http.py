@@ -604,7 +604,12 @@ def encode_body(response: Response, extra_text_types: frozenset[str]) -> tuple[s
         content_type = _content_type(response.headers)
         if content_type is _ENCODED:
             return b2a_base64(body, newline=False).decode("ascii"), True
-    if content_type is not None and is_text_type(content_type, extra_text_types):
+    if content_type is None:
+        return b2a_base64(body, newline=False).decode("ascii"), True
+    as_text = _TEXT_TYPE_MEMO.get((content_type, extra_text_types))  # is_text_type's memo
+    if as_text is None:
+        as_text = is_text_type(content_type, extra_text_types)
+    if as_text:
         try:
             return body.decode("utf-8"), False
         except UnicodeDecodeError:

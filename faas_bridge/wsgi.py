@@ -199,7 +199,8 @@ class _Collector(Response):
                 raise exc_info[1].with_traceback(exc_info[2])
         elif self.status:
             raise AppResponseError("start_response() called a second time without exc_info")
-        self.status = _status_code(status)
+        code = _STATUS_CODES.get(status) if type(status) is str else None
+        self.status = code if code is not None else _status_code(status)
         if not isinstance(headers, list):
             raise AppResponseError("start_response() headers must be a list of (name, value)")
         self.headers = headers

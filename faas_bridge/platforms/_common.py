@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..errors import MalformedEventError
-from ..http import HeaderList, Request, split_path, strip_base_path
+from ..http import _SPLIT_PATHS, HeaderList, Request, split_path, strip_base_path
 from ..options import Options
 
 TYPE_CHECKING = False
@@ -63,7 +63,8 @@ def make_request(
     Platform modules pass the fields positionally, one per line with its name in a comment:
     this runs on every call, and keyword arguments would cost a few percent of it.
     """
-    decoded, raw_path = split_path(path)
+    known = _SPLIT_PATHS.get(path) if type(path) is str else None  # split_path's memo
+    decoded, raw_path = known if known is not None else split_path(path)
     root_path = ""
     if options.base_path:
         below = strip_base_path(decoded, options.base_path)
