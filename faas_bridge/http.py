@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from binascii import b2a_base64
 from collections.abc import Mapping
-from itertools import chain
-from operator import itemgetter
 
 from .errors import AppResponseError, MalformedEventError
 
@@ -245,7 +243,6 @@ def _key_size(key: object) -> int:
     return 16
 
 
-_chain = chain.from_iterable
 _SPLIT_PATHS: dict[str, tuple[str, bytes]] = {}
 _SERVERS: dict[tuple[str | None, str], tuple[str, int]] = {}
 _PLAIN_QUERY_KEYS: set[str] = set()
@@ -490,7 +487,6 @@ def returned_size(returned: object) -> int:
 
 # Header name characters (an RFC 9110 token), as h11 and gunicorn accept them.
 TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_first = itemgetter(0)
 # Response header names (all tokens) -> their HeaderFacts.
 _HEADER_FACTS: dict[tuple[str, ...], HeaderFacts] = {}
 
@@ -532,11 +528,11 @@ def check_response(response: Response) -> None:
     headers = response.headers
     if not headers:
         return
-    try:  # one pass at C speed over every name and value (badly shaped pairs fail in render)
-        text = "".join(_chain(headers))
-        names = tuple(map(_first, headers))
+    try:  # names and values apart, at C speed (pairs of other lengths fail in render)
+        names, values = zip(*headers)
+        text = "".join(values)
         known = _HEADER_FACTS.get(names)
-    except (TypeError, IndexError, KeyError):
+    except (TypeError, ValueError):
         raise AppResponseError("response header names and values must be strings") from None
     if known is None:
         for name in names:
@@ -544,6 +540,7 @@ def check_response(response: Response) -> None:
                 raise AppResponseError(f"response header name {name!r} is not a valid token")
         known = remember(_HEADER_FACTS, names, HeaderFacts(names))
     response.facts = known
+    # Token names are printable ASCII: only the values need a look.
     if text.isascii() and text.isprintable():  # the usual case: no control character at all
         return
     for name, value in headers:
