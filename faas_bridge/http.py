@@ -301,6 +301,37 @@ def encode_query(params: object) -> bytes:
     """
     if not params:
         return b""
+    if type(params) is dict:
+        # The usual query: names seen before, values of letters and digits (or lists of
+        # them, or flags), ASCII as a whole: nothing to escape. Anything else: the careful way.
+        parts: list[str] = []
+        append = parts.append
+        plain_keys = _PLAIN_QUERY_KEYS
+        for key, value in params.items():
+            if key in plain_keys:
+                if type(value) is str:
+                    if value.isalnum():
+                        append(f"{key}={value}")
+                        continue
+                elif type(value) is list:
+                    for item in value:
+                        if type(item) is not str or not item.isalnum():
+                            break
+                        append(f"{key}={item}")
+                    else:
+                        continue
+                elif value is True or value is None:
+                    append(key)
+                    continue
+            break
+        else:
+            query = "&".join(parts)
+            if query.isascii():
+                return query.encode("ascii")
+    return _encode_query_carefully(params)
+
+
+def _encode_query_carefully(params: object) -> bytes:
     if type(params) is not dict and not isinstance(params, Mapping):
         raise MalformedEventError(
             f"query parameters must be an object, not {type(params).__name__}"
