@@ -105,11 +105,12 @@ class Handler:
                 options,
             )
 
-        request_limit = options.request_limit
-        if request_limit is None:
-            request_limit = platform.REQUEST_LIMIT
-        if request_limit and len(request.body) > request_limit:
-            return platform.render(_too_large(request, "request", request_limit), options)
+        if request.body:  # most calls carry none: nothing to measure
+            request_limit = options.request_limit
+            if request_limit is None:
+                request_limit = platform.REQUEST_LIMIT
+            if request_limit and len(request.body) > request_limit:
+                return platform.render(_too_large(request, "request", request_limit), options)
 
         # Running the app, checking its response and rendering it form one unit: whatever
         # fails in it (the app, its protocol, a header a gateway would refuse) is the
