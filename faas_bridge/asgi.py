@@ -159,6 +159,7 @@ class _HttpCycle(Response):
         self.status = 0
         self.headers: HeaderList = []
         self.body = b""
+        self.facts = None
         self.request_body: bytes | None = request_body
         self.chunks: list[bytes] = []
         self.complete = False

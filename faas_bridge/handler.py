@@ -47,6 +47,7 @@ class Handler:
         "_platform",
         "_raise_errors",
         "_run",
+        "_seen",
         "app",
         "interface",
     )
@@ -68,6 +69,7 @@ class Handler:
         self._options = options
         self._on_event = on_event
         self._raise_errors = raise_errors
+        self._seen: Platform | None = None
 
     def __call__(self, event: Any, context: Any = None) -> Any:
         if type(event) is not dict:
@@ -77,14 +79,18 @@ class Handler:
                 return self._call_fc2(event, context)
             if type(event) is not dict and not isinstance(event, Mapping):
                 return self._not_http(event, context)
-        elif callable(context) and "REQUEST_METHOD" in event:
+        elif "REQUEST_METHOD" in event and callable(context):
             return self._call_fc2(event, context)
 
         platform = self._platform
         if platform is None:
-            platform = detect(event)
-            if platform is None:
-                return self._not_http(event, context)
+            # The format this handler saw last is asked first (one call less than detect's
+            # own "last first" on the path every warm call takes).
+            platform = self._seen
+            if platform is None or not platform.matches(event):
+                platform = self._seen = detect(event)
+                if platform is None:
+                    return self._not_http(event, context)
         elif not platform.matches(event) and detect(event) is None:
             return self._not_http(event, context)
 
@@ -99,11 +105,12 @@ class Handler:
                 options,
             )
 
-        request_limit = options.request_limit
-        if request_limit is None:
-            request_limit = platform.REQUEST_LIMIT
-        if request_limit and len(request.body) > request_limit:
-            return platform.render(_too_large(request, "request", request_limit), options)
+        if request.body:  # most calls carry none: nothing to measure
+            request_limit = options.request_limit
+            if request_limit is None:
+                request_limit = platform.REQUEST_LIMIT
+            if request_limit and len(request.body) > request_limit:
+                return platform.render(_too_large(request, "request", request_limit), options)
 
         # Running the app, checking its response and rendering it form one unit: whatever
         # fails in it (the app, its protocol, a header a gateway would refuse) is the

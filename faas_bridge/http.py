@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from binascii import b2a_base64
 from collections.abc import Mapping
-from itertools import chain
-from operator import itemgetter
 
 from .errors import AppResponseError, MalformedEventError
 
@@ -64,9 +62,9 @@ class Request:
     ``raw_path`` is the whole public path, percent-encoded, as a client sent it.
 
     ``headers`` may be given as a list of ``(name, value)`` pairs or, when the event's
-    headers object is already a flat ``dict`` of strings, as that dict: it is then kept in
-    ``header_map`` (runners read it without building pairs) and ``headers`` builds the pair
-    list on first use.
+    headers object is already a flat ``dict`` of ASCII strings (:func:`header_pairs` checks
+    it), as that dict: it is then kept in ``header_map`` (runners read it without building
+    pairs or checking its values again) and ``headers`` builds the pair list on first use.
     """
 
     __slots__ = (
@@ -141,15 +139,65 @@ class Request:
         return f"<Request {self.method} {self.root_path}{self.path} via {self.platform}>"
 
 
-class Response:
-    """A complete HTTP response: status, header pairs (order and repeats kept), body bytes."""
+_new = object.__new__
 
-    __slots__ = ("body", "headers", "status")
+
+def new_request(
+    method: str,
+    path: str,
+    raw_path: bytes,
+    query_string: bytes,
+    headers: HeaderList | dict[str, str],
+    body: bytes,
+    scheme: str,
+    server: tuple[str, int],
+    client: tuple[str, int] | None,
+    root_path: str,
+    request_id: str,
+    event: Any,
+    context: Any,
+    platform: str,
+) -> Request:
+    """``Request(...)`` with the same arguments, for the path every invocation takes:
+    calling the class costs ~500 instructions more than filling a bare instance. Sets
+    every slot :meth:`Request.__init__` sets (a test compares the two)."""
+    request: Request = _new(Request)
+    request.method = method
+    request.path = path
+    request.raw_path = raw_path
+    request.query_string = query_string
+    if type(headers) is dict:
+        request.header_map = headers
+        request._headers = None
+    else:
+        request.header_map = None
+        request._headers = headers  # type: ignore[assignment]  # a list, by elimination
+    request.body = body
+    request.scheme = scheme
+    request.server = server
+    request.client = client
+    request.root_path = root_path
+    request.request_id = request_id
+    request.event = event
+    request.context = context
+    request.platform = platform
+    return request
+
+
+class Response:
+    """A complete HTTP response: status, header pairs (order and repeats kept), body bytes.
+
+    ``facts`` is set by :func:`check_response`: what rendering needs to know of the header
+    names, found once per set of names (the app sends the same ones response after response).
+    """
+
+    __slots__ = ("body", "facts", "headers", "status")
 
     def __init__(self, status: int, headers: HeaderList, body: bytes) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self.facts: HeaderFacts | None = None
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {len(self.body)} bytes>"
@@ -240,7 +288,6 @@ def _key_size(key: object) -> int:
     return 16
 
 
-_chain = chain.from_iterable
 _SPLIT_PATHS: dict[str, tuple[str, bytes]] = {}
 _SERVERS: dict[tuple[str | None, str], tuple[str, int]] = {}
 _PLAIN_QUERY_KEYS: set[str] = set()
@@ -299,6 +346,37 @@ def encode_query(params: object) -> bytes:
     """
     if not params:
         return b""
+    if type(params) is dict:
+        # The usual query: names seen before, values of letters and digits (or lists of
+        # them, or flags), ASCII as a whole: nothing to escape. Anything else: the careful way.
+        parts: list[str] = []
+        append = parts.append
+        plain_keys = _PLAIN_QUERY_KEYS
+        for key, value in params.items():
+            if key in plain_keys:
+                if type(value) is str:
+                    if value.isalnum():
+                        append(f"{key}={value}")
+                        continue
+                elif type(value) is list:
+                    for item in value:
+                        if type(item) is not str or not item.isalnum():
+                            break
+                        append(f"{key}={item}")
+                    else:
+                        continue
+                elif value is True or value is None:
+                    append(key)
+                    continue
+            break
+        else:
+            query = "&".join(parts)
+            if query.isascii():
+                return query.encode("ascii")
+    return _encode_query_carefully(params)
+
+
+def _encode_query_carefully(params: object) -> bytes:
     if type(params) is not dict and not isinstance(params, Mapping):
         raise MalformedEventError(
             f"query parameters must be an object, not {type(params).__name__}"
@@ -355,19 +433,22 @@ def _scalar(value: object, key: object) -> str:
 def header_pairs(headers: object) -> HeaderList | dict[str, str]:
     """The request headers of an event's ``headers`` object, for :class:`Request`.
 
-    A flat ``dict`` of strings (the usual case) is returned as it is; anything else becomes
-    a list of pairs, list values giving repeated headers.
+    A flat ``dict`` of ASCII strings (the usual case) is returned as it is, for
+    :class:`Request`'s ``header_map``; anything else becomes a list of pairs, list values
+    giving repeated headers (the runners transcode non-ASCII values pair by pair).
     """
     if not headers:
         return []
     if type(headers) is not dict and not isinstance(headers, Mapping):
         raise MalformedEventError(f"'headers' must be an object, not {type(headers).__name__}")
-    try:  # every value a string? (at C speed; names are checked where they are used)
-        "".join(headers.values())
+    try:  # every value an ASCII string? (at C speed; names are checked where they are used)
+        ascii_strings = "".join(headers.values()).isascii()
     except TypeError:
         pass  # list values (repeated headers) or bad types: the careful path below
     else:
-        return headers if type(headers) is dict else list(headers.items())
+        if ascii_strings and type(headers) is dict:
+            return headers
+        return list(headers.items())
     pairs: HeaderList = []
     for name, value in headers.items():
         if type(name) is not str:
@@ -482,8 +563,26 @@ def returned_size(returned: object) -> int:
 
 # Header name characters (an RFC 9110 token), as h11 and gunicorn accept them.
 TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_first = itemgetter(0)
-_TOKEN_NAME_SETS: dict[tuple[str, ...], bool] = {}  # response header names known to be tokens
+# Response header names (all tokens) -> their HeaderFacts.
+_HEADER_FACTS: dict[tuple[str, ...], HeaderFacts] = {}
+
+
+class HeaderFacts:
+    """What rendering needs to know of a tuple of response header names.
+
+    ``content_type``: index of the last ``Content-Type`` (-1: none); ``encodings``: indexes
+    of every ``Content-Encoding``; ``repeats``: whether a name occurs twice, in any case.
+    """
+
+    __slots__ = ("content_type", "encodings", "repeats")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        lower = [name.lower() for name in names]
+        self.content_type = -1
+        if "content-type" in lower:
+            self.content_type = len(lower) - 1 - lower[::-1].index("content-type")
+        self.encodings = tuple(i for i, name in enumerate(lower) if name == "content-encoding")
+        self.repeats = len(set(lower)) != len(lower)
 
 
 def is_token(name: object) -> bool:
@@ -505,17 +604,19 @@ def check_response(response: Response) -> None:
     headers = response.headers
     if not headers:
         return
-    try:  # one pass at C speed over every name and value (badly shaped pairs fail in render)
-        text = "".join(_chain(headers))
-        names = tuple(map(_first, headers))
-        known = _TOKEN_NAME_SETS.get(names)
-    except (TypeError, IndexError, KeyError):
+    try:  # names and values apart, at C speed (pairs of other lengths fail in render)
+        names, values = zip(*headers)
+        text = "".join(values)
+        known = _HEADER_FACTS.get(names)
+    except (TypeError, ValueError):
         raise AppResponseError("response header names and values must be strings") from None
     if known is None:
         for name in names:
             if not is_token(name):
                 raise AppResponseError(f"response header name {name!r} is not a valid token")
-        remember(_TOKEN_NAME_SETS, names, True)
+        known = remember(_HEADER_FACTS, names, HeaderFacts(names))
+    response.facts = known
+    # Token names are printable ASCII: only the values need a look.
     if text.isascii() and text.isprintable():  # the usual case: no control character at all
         return
     for name, value in headers:
@@ -564,14 +665,24 @@ def encode_body(response: Response, extra_text_types: frozenset[str]) -> tuple[s
     body = response.body
     if not body:
         return "", False
-    content_type = None
-    for name, value in response.headers:
-        lower = name.lower()
-        if lower == "content-type":
-            content_type = value
-        elif lower == "content-encoding" and value.strip().lower() not in ("", "identity"):
+    facts = response.facts
+    if facts is not None:  # a checked response: no need to look at every name
+        headers = response.headers
+        for index in facts.encodings:
+            if headers[index][1].strip().lower() not in ("", "identity"):
+                return b2a_base64(body, newline=False).decode("ascii"), True
+        index = facts.content_type
+        content_type = headers[index][1] if index >= 0 else None
+    else:
+        content_type = _content_type(response.headers)
+        if content_type is _ENCODED:
             return b2a_base64(body, newline=False).decode("ascii"), True
-    if content_type is not None and is_text_type(content_type, extra_text_types):
+    if content_type is None:
+        return b2a_base64(body, newline=False).decode("ascii"), True
+    as_text = _TEXT_TYPE_MEMO.get((content_type, extra_text_types))  # is_text_type's memo
+    if as_text is None:
+        as_text = is_text_type(content_type, extra_text_types)
+    if as_text:
         try:
             return body.decode("utf-8"), False
         except UnicodeDecodeError:
@@ -579,11 +690,31 @@ def encode_body(response: Response, extra_text_types: frozenset[str]) -> tuple[s
     return b2a_base64(body, newline=False).decode("ascii"), True
 
 
-def fold_headers(headers: list[tuple[str, str]]) -> dict[str, HeaderValue]:
+_ENCODED = "\0encoded"  # _content_type's answer for a body with a Content-Encoding
+
+
+def _content_type(headers: HeaderList) -> str | None:
+    """The last Content-Type of unchecked headers, or ``_ENCODED``."""
+    content_type = None
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "content-type":
+            content_type = value
+        elif lower == "content-encoding" and value.strip().lower() not in ("", "identity"):
+            return _ENCODED
+    return content_type
+
+
+def fold_headers(
+    headers: list[tuple[str, str]], facts: HeaderFacts | None = None
+) -> dict[str, HeaderValue]:
     """Header pairs as a dict whose repeated names hold a list (Tencent SCF, CloudBase).
 
     The first spelling of a name is kept; later repeats in any case join its list.
+    ``facts``, the response's :class:`HeaderFacts`, can tell that no name repeats.
     """
+    if facts is not None and not facts.repeats:
+        return dict(headers)
     folded: dict[str, HeaderValue] = {}
     first_spelling: dict[str, str] = {}
     for name, value in headers:

@@ -29,6 +29,11 @@ _BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 # Header-name tuple -> environ keys, for requests whose names do not repeat: clients send
 # the same set of headers call after call, so the conversion is done once per set.
 _PLANS: dict[tuple[str, ...], tuple[str, ...]] = {}
+# The names of a flat header dict joined by ":" (no token holds one) -> (environ keys, an
+# environ template that already holds those keys): copying it gives a dict of the final
+# size, so the headers only replace values. Kept for sets of up to _TEMPLATE_NAMES names.
+_TEMPLATES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {}
+_TEMPLATE_NAMES = 48
 _ENVIRON_TEMPLATE: dict[str, Any] = {
     "REQUEST_METHOD": "GET",
     "SCRIPT_NAME": "",
@@ -62,6 +67,19 @@ def _plan(names: tuple[str, ...]) -> tuple[str, ...]:
     return remember(_PLANS, names, plan)
 
 
+def _template(joined: str, names: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The ``_TEMPLATES`` entry of these header names (``()`` keys: no plan for them)."""
+    plan = _PLANS.get(names)
+    if plan is None:
+        plan = _plan(names)
+    template = _ENVIRON_TEMPLATE.copy()
+    template.update(dict.fromkeys(plan, ""))
+    entry = (plan, template)
+    if len(names) <= _TEMPLATE_NAMES:
+        remember(_TEMPLATES, joined, entry)
+    return entry
+
+
 def _environ_key(name: str) -> str:
     key = _ENVIRON_KEYS.get(name)
     if key is None:
@@ -86,8 +104,37 @@ def build_environ(request: Request) -> dict[str, Any]:
     body = request.body
     root_path = request.root_path
     path = request.path
-    # Copying a prepared dict is cheaper than building one key by key.
-    environ = _ENVIRON_TEMPLATE.copy()
+    header_map = request.header_map
+    headers: Iterable[tuple[str, str]] = ()
+    if header_map:  # a flat dict of ASCII strings (see Request): names cannot repeat
+        # A prepared dict per set of names, copied, is cheaper than building one key by key.
+        try:
+            joined = ":".join(header_map)
+        except TypeError:  # a name that is no string: the careful way below reports it
+            joined = ""
+        entry = _TEMPLATES.get(joined) if joined else None
+        if entry is None:
+            entry = _template(joined, tuple(header_map)) if joined else ((), _ENVIRON_TEMPLATE)
+        plan = entry[0]
+        # Equal joined names are equal names when the counts match: the names of a plan
+        # are tokens, which hold no ":".
+        if plan and len(plan) == len(header_map):
+            environ = entry[1].copy()
+            environ.update(zip(plan, header_map.values()))  # the usual case, at C speed
+        else:
+            environ = _ENVIRON_TEMPLATE.copy()
+            headers = header_map.items()
+    else:
+        environ = _ENVIRON_TEMPLATE.copy()
+        if header_map is None and request.headers:  # pairs: names may repeat
+            names, values = zip(*request.headers)
+            keys = _PLANS.get(names)
+            if keys is None:
+                keys = _plan(names)
+            if keys and "".join(values).isascii():
+                environ.update(zip(keys, values))
+            else:
+                headers = request.headers
     environ["REQUEST_METHOD"] = request.method
     environ["SCRIPT_NAME"] = root_path if root_path.isascii() else wsgi_str(root_path)
     environ["PATH_INFO"] = path if path.isascii() else wsgi_str(path)
@@ -103,23 +150,6 @@ def build_environ(request: Request) -> dict[str, Any]:
     environ["faas_bridge.request_id"] = request.request_id
     if request.client is not None:
         environ["REMOTE_ADDR"] = request.client[0]
-    header_map = request.header_map
-    if header_map is not None:  # a flat dict of strings: names cannot repeat
-        names = tuple(header_map)
-        values: Iterable[str] = header_map.values()
-    elif request.headers:
-        names, values = zip(*request.headers)
-    else:
-        names = values = ()
-    headers: Iterable[tuple[str, str]] = ()
-    if names:
-        plan = _PLANS.get(names)
-        if plan is None:
-            plan = _plan(names)
-        if plan and "".join(values).isascii():
-            environ.update(zip(plan, values))  # the usual case, at C speed
-        else:
-            headers = request.headers
     for name, value in headers:
         if "_" in name or not is_token(name):
             # "X_Forwarded_For" would land on the key of "X-Forwarded-For", and a non-ASCII
@@ -144,14 +174,18 @@ def build_environ(request: Request) -> dict[str, Any]:
     return environ
 
 
-class _Collector:
-    """``start_response`` and ``write`` for one call, collecting the response."""
+class _Collector(Response):
+    """``start_response`` and ``write`` for one call; the response they collect is the
+    collector itself (one object, one ``__init__`` per call)."""
 
-    __slots__ = ("chunks", "headers", "status")
+    __slots__ = ("chunks",)
 
     def __init__(self) -> None:
+        # Response's fields are set here rather than by its __init__: one call less.
         self.status = 0
-        self.headers: HeaderList = []
+        self.headers = []
+        self.body = b""
+        self.facts = None
         self.chunks: list[bytes] = []
 
     def start_response(
@@ -165,7 +199,8 @@ class _Collector:
                 raise exc_info[1].with_traceback(exc_info[2])
         elif self.status:
             raise AppResponseError("start_response() called a second time without exc_info")
-        self.status = _status_code(status)
+        code = _STATUS_CODES.get(status) if type(status) is str else None
+        self.status = code if code is not None else _status_code(status)
         if not isinstance(headers, list):
             raise AppResponseError("start_response() headers must be a list of (name, value)")
         self.headers = headers
@@ -226,6 +261,7 @@ class WsgiRunner:
                             raise AppResponseError("the app sent body data before start_response()")
                         chunks.append(chunk)
                 body = b"".join(chunks)
+                chunks.clear()  # the response keeps the collector: not the body twice
         finally:
             if type(result) is not list:  # lists have no close(); skip the failed lookup
                 close = getattr(result, "close", None)
@@ -233,4 +269,5 @@ class WsgiRunner:
                     close()
         if not collector.status:
             raise AppResponseError("the app returned without calling start_response()")
-        return Response(collector.status, collector.headers, body)
+        collector.body = body
+        return collector

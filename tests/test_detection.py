@@ -108,3 +108,19 @@ def test_request_keeps_a_flat_header_dict_and_builds_pairs_on_demand() -> None:
     )  # fmt: skip
     assert replaced.header_map is None
     assert replaced.headers == [("Host", "b.example")]
+
+
+@pytest.mark.parametrize("headers", [{"Host": "a.example"}, [("Host", "a.example")]])
+def test_the_fast_request_maker_sets_every_field_the_class_sets(headers: Any) -> None:
+    """Platforms build requests with new_request (no __init__ call): a field added to
+    Request.__init__ but not there would be missing on every real request."""
+    from faas_bridge.http import new_request
+
+    args = (
+        "GET", "/x", b"/x", b"a=1", headers, b"body", "https", ("a.example", 443),
+        ("203.0.113.1", 0), "/stage", "rid", {"e": 1}, {"c": 2}, "tencent_url",
+    )  # fmt: skip
+    made, built = new_request(*args), Request(*args)
+    for name in Request.__slots__:
+        assert getattr(made, name) == getattr(built, name), name
+    assert made.headers == built.headers

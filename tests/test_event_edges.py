@@ -237,6 +237,60 @@ def test_a_non_ascii_header_name_is_dropped(kind: str) -> None:
     assert headers["x-other"] == "1"
 
 
+def test_header_names_that_join_alike_do_not_share_an_environ() -> None:
+    """The WSGI runner remembers an environ per set of header names, found by the names
+    joined with ":": a set holding a name with a colon must not take another set's keys."""
+    spy = Spy()
+    handler = make_handler(spy)
+    context = build_context("tencent_apigw")
+    event = build_event("tencent_apigw")
+    for _ in range(2):  # the second call takes the remembered environ
+        event["headers"] = {"x-a": "1", "b": "2", "c": "3"}
+        handler(event, context)
+    assert (spy.environ["HTTP_X_A"], spy.environ["HTTP_B"]) == ("1", "2")
+    event["headers"] = {"x-a": "1", "b:c": "2"}  # the same names joined, one name fewer
+    handler(event, context)
+    assert spy.environ["HTTP_X_A"] == "1"
+    assert not any(key in spy.environ for key in ("HTTP_B", "HTTP_C", "HTTP_B:C"))
+    event["headers"] = {"x-a": "one", "b": "two", "c": "three"}  # same names, new values
+    handler(event, context)
+    assert [spy.environ[key] for key in ("HTTP_X_A", "HTTP_B", "HTTP_C")] == ["one", "two", "three"]
+
+
+@pytest.mark.parametrize("kind", ["wsgi", "asgi"])
+def test_a_non_ascii_value_after_ascii_ones_under_the_same_names_is_transcoded(kind: str) -> None:
+    """The headers' values are checked once, while parsing: a remembered set of names must
+    not let a later non-ASCII value reach the app unconverted."""
+    app: Any = flask_echo() if kind == "wsgi" else fastapi_echo()
+    handler = make_handler(app, lifespan="off")
+    context = build_context("tencent_apigw")
+    seen = []
+    for value in ("plain", "李雷", "plain"):
+        event = build_event("tencent_apigw", "GET", "/", headers={"x-name": value})
+        returned = handler(event, context)
+        headers = {name.lower(): text for name, text in json.loads(returned["body"])["headers"]}
+        seen.append(headers["x-name"].encode("latin-1").decode("utf-8"))  # as servers do
+    assert seen == ["plain", "李雷", "plain"]
+
+
+def test_responses_with_the_same_header_names_are_judged_by_their_values() -> None:
+    """What rendering knows of a set of response header names is remembered; the values
+    (an identity or a gzip encoding, the media type) are read every time."""
+    names = ("Content-Type", "Content-Encoding")
+    context = build_context("tencent_apigw")
+    for values, base64_expected in [
+        (("application/json", "identity"), False),
+        (("application/json", "gzip"), True),
+        (("image/png", "identity"), True),
+        (("text/plain", ""), False),
+    ]:
+        returned = make_handler(wsgi_app(list(zip(names, values))))(
+            build_event("tencent_apigw"), context
+        )
+        assert returned["isBase64Encoded"] is base64_expected, values
+        assert returned["headers"] == dict(zip(names, values))
+
+
 # --- 7. tooling edges -----------------------------------------------------------------------
 
 

@@ -73,7 +73,9 @@ def test_asgi_status_outside_100_599_is_refused(status: Any) -> None:
     assert result["statusCode"] == 500
 
 
-@pytest.mark.parametrize("header", [("X-Number", 5), (b"X-Bytes", "v"), ("X-Only-Name",)])
+@pytest.mark.parametrize(
+    "header", [("X-Number", 5), (b"X-Bytes", "v"), ("X-Only-Name",), ("X-Three", "a", "b")]
+)
 def test_wsgi_headers_that_are_not_string_pairs_are_refused(header: Any) -> None:
     result = make_handler(wsgi_app("200 OK", [header]))(
         build_event("tencent_url", "GET", "/"), None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..errors import MalformedEventError
-from ..http import HeaderList, Request, split_path, strip_base_path
+from ..http import _SPLIT_PATHS, HeaderList, Request, new_request, split_path, strip_base_path
 from ..options import Options
 
 TYPE_CHECKING = False
@@ -63,7 +63,8 @@ def make_request(
     Platform modules pass the fields positionally, one per line with its name in a comment:
     this runs on every call, and keyword arguments would cost a few percent of it.
     """
-    decoded, raw_path = split_path(path)
+    known = _SPLIT_PATHS.get(path) if type(path) is str else None  # split_path's memo
+    decoded, raw_path = known if known is not None else split_path(path)
     root_path = ""
     if options.base_path:
         below = strip_base_path(decoded, options.base_path)
@@ -73,7 +74,7 @@ def make_request(
     if stage_root:
         root_path = stage_root + root_path
         raw_path = stage_root.encode("utf-8") + raw_path
-    return Request(  # positional: this runs on every call, keywords cost ~5% of it
+    return new_request(  # positional: this runs on every call, keywords cost ~5% of it
         method,
         decoded,
         raw_path,

@@ -143,9 +143,14 @@ def _stage_root(stage: object, host: object) -> str:
 
 def render(response: Response, options: Options) -> dict[str, Any]:
     body, is_base64 = encode_body(response, options.text_types)
+    facts = response.facts
     return {
         "isBase64Encoded": is_base64,
         "statusCode": response.status,
-        "headers": fold_headers(response.headers),
+        "headers": (
+            dict(response.headers)  # checked, and no name repeats: nothing to fold
+            if facts is not None and not facts.repeats
+            else fold_headers(response.headers, facts)
+        ),
         "body": body,
     }
