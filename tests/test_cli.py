@@ -549,6 +549,18 @@ def test_invoke_sends_a_trigger_event_to_the_events_path(project: Path) -> None:
     assert json.loads(seen["body"])["triggerName"] == "daily-report"
 
 
+def test_an_events_path_that_is_no_path_is_bad_usage(project: Path) -> None:
+    """A mistyped --events-path is a usage mistake (exit 2), found before the app is
+    imported; it was exit 3, "cannot run the target", as if the app were at fault."""
+    for command in (
+        ("invoke", "app:app", "--trigger", "tencent.timer", "--events-path", "_events"),
+        ("emulate", "app:app", "-p", "alibaba_fc", "--events-path", "_events"),
+    ):
+        result = run(project, *command)
+        assert result.returncode == 2, result.stderr
+        assert "--events-path must be an absolute path like '/_events'" in one_line_error(result)
+
+
 def test_trigger_kinds_are_listed_and_printed(project: Path) -> None:
     listed = run(project, "events")
     assert "tencent.cos" in listed.stdout

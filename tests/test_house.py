@@ -4,8 +4,11 @@ loads only the function side of the formats."""
 
 from __future__ import annotations
 
+import inspect
+import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -116,3 +119,32 @@ def test_cold_start_loads_only_the_function_side() -> None:
     assert not [m for m in loaded if ".gateway" in m or ".clouds" in m or ".testing" in m]
     assert not [m for m in loaded if m.endswith((".cli", ".emulator", ".web"))]
     assert out[1] == "False False"
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _readme_section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.index("\n## ", start + 1)
+    return text[start:end]
+
+
+def test_the_readme_options_table_lists_every_option_and_format() -> None:
+    """A reader of README's Options table sees every keyword of make_handler, and the
+    `platform` row names every format (the issue-17 options and alibaba_apigw were missing)."""
+    section = _readme_section("Options")
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    documented = {name for row in rows for name in re.findall(r"`(\w+)`", row.split("|")[1])}
+    options = set(inspect.signature(make_handler).parameters) - {"app"}
+    assert options - documented == set()
+    platform_row = next(row for row in rows if row.startswith("| `platform`"))
+    assert [name for name in PLATFORMS if f'"{name}"' not in platform_row] == []
+
+
+def test_the_readme_map_of_the_house_names_every_module() -> None:
+    section = _readme_section("Development")
+    package = Path(make_handler.__code__.co_filename).parent
+    modules = [path.name for path in package.glob("*.py") if not path.name.startswith("_")]
+    assert [name for name in sorted(modules) if name not in section] == []

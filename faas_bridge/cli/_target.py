@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from . import EXIT_BAD_TARGET, CliError
+from . import EXIT_BAD_TARGET, EXIT_USAGE, CliError
 
 __all__ = ["add_factory_argument", "handler_for", "is_handler", "load_target", "target_spec"]
 
@@ -154,3 +154,19 @@ def handler_for(obj: Any, **options: Any) -> Callable[[Any, Any], Any]:
         return as_handler(obj, **options)
     except BridgeError as exc:  # e.g. an app kind this installation cannot run
         raise CliError(f"cannot run the target: {exc}", EXIT_BAD_TARGET) from exc
+
+
+def check_events_path_option(path: str | None) -> None:
+    """Refuse an ``--events-path`` that is no absolute path as bad usage (exit 2), before
+    the target is imported."""
+    if path is None:
+        return
+    from ..errors import ConfigurationError
+    from ..nonhttp import check_events_path
+
+    try:
+        check_events_path(path)
+    except ConfigurationError:
+        raise CliError(
+            f"--events-path must be an absolute path like '/_events', not {path!r}", EXIT_USAGE
+        ) from None

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..platforms import PLATFORM_NAMES
 from . import EXIT_MISSING_EXTRA, EXIT_USAGE, CliError, format_name
-from ._target import add_factory_argument
+from ._target import add_factory_argument, check_events_path_option
 
 __all__ = ["register"]
 
@@ -147,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         config = Gateway(config).config  # checked before the user's code is imported
     except ConfigurationError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
+    check_events_path_option(args.events_path)
     options: dict[str, Any] = {"base_path": config.base_path} if config.base_path else {}
     if args.events_path:
         options["events_path"] = args.events_path

@@ -119,8 +119,9 @@ def run(args: argparse.Namespace) -> int:
     context_format = context_format or platform or DEFAULT_PLATFORM
     context = build_context(context_format, **_context_fields(args.context))
 
-    from ._target import handler_for, is_handler, load_target, target_spec
+    from ._target import check_events_path_option, handler_for, is_handler, load_target, target_spec
 
+    check_events_path_option(args.events_path)
     target = load_target(target_spec(args))
     options: dict[str, Any] = {}
     if args.events_path is not None:
