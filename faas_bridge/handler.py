@@ -310,7 +310,8 @@ def make_handler(
             ``handler.initializer`` (FC's Initializer hook) if the cloud calls it, else at
             the first invocation. WSGI and ASGI apps alike.
         on_shutdown: a callable (or several) run in ``handler.pre_stop`` (FC's PreStop
-            hook), after running invocations finished (up to ``startup_timeout``).
+            hook), after running invocations finished (up to half of ``startup_timeout``;
+            the lifespan shutdown then has the rest of it).
         record_events: write each event to standard output (the function's log) as one
             ``FAAS_BRIDGE_EVENT {...}`` JSON line, credentials and ``redact_headers``
             redacted, long bodies cut (see :mod:`faas_bridge.record`). ``None`` (default):
