@@ -12,7 +12,7 @@ from .errors import (
 )
 from .http import Request, Response, check_response, loggable, returned_size
 from .options import Options
-from .platforms import PLATFORMS, detect, get_platform
+from .platforms import PLATFORMS, alibaba_fc, detect, get_platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds of cold start; annotations only
@@ -174,7 +174,7 @@ class Handler:
         context = environ.get("fc.context")
         environ.setdefault("faas_bridge.event", None)
         environ.setdefault("faas_bridge.context", context)
-        environ.setdefault("faas_bridge.platform", "alibaba_fc")
+        environ.setdefault("faas_bridge.platform", alibaba_fc.NAME)
         request_id = getattr(context, "request_id", None)
         environ.setdefault(
             "faas_bridge.request_id", request_id if isinstance(request_id, str) else ""
