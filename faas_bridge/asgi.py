@@ -17,6 +17,7 @@ from .errors import AppResponseError, MalformedEventError
 from .http import _PATH_SAFE, HeaderList, Request, Response, is_token, loggable, remember
 from .lifespan import ASGIApp, Lifespan, LifespanMode, Message, Receive, Scope, Send
 from .loop import SharedLoop, shared_loop
+from .platforms import alibaba_fc
 
 __all__ = [
     "ASGIApp",
@@ -496,7 +497,7 @@ def request_from_environ(environ: Mapping[str, Any]) -> Request:
         request_id=request_id if isinstance(request_id, str) else "",
         event=None,
         context=context,
-        platform="alibaba_fc",
+        platform=alibaba_fc.NAME,
     )
 
 

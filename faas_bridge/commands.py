@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
+import threading
 import traceback
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any, Callable
 
 __all__ = ["COMMAND_KEY", "OUTPUT_LIMIT", "CommandRunner", "command_event"]
@@ -73,6 +76,52 @@ class _Bounded(io.TextIOBase):
         return len(text)
 
 
+class _Routed:
+    """``sys.stdout``/``sys.stderr`` while commands run: a thread running a command reaches
+    its own sink, every other thread (invocations running beside it on an instance with
+    concurrency above 1) the stream this replaced, so their output stays in the function's
+    log and out of the command's answer."""
+
+    __slots__ = ("original", "sinks")
+
+    def __init__(self, original: Any) -> None:
+        self.original = original
+        self.sinks: dict[int, _Bounded] = {}
+
+    def __getattr__(self, name: str) -> Any:  # write, flush, isatty, encoding, buffer...
+        return getattr(self.sinks.get(threading.get_ident(), self.original), name)
+
+
+_lock = threading.Lock()
+_routed: list[_Routed] = []  # the installed stdout and stderr routers, while commands run
+
+
+@contextlib.contextmanager
+def _capture(sink: _Bounded) -> Iterator[None]:
+    """Route this thread's standard output and error into ``sink``; concurrent commands
+    each get their own, and the last one out puts the original streams back."""
+    me = threading.get_ident()
+    with _lock:
+        if not _routed:
+            _routed[:] = [_Routed(sys.stdout), _Routed(sys.stderr)]
+            sys.stdout, sys.stderr = _routed
+        for router in _routed:
+            router.sinks[me] = sink
+    try:
+        yield
+    finally:
+        with _lock:
+            for router in _routed:
+                router.sinks.pop(me, None)
+            if not _routed[0].sinks:
+                out, err = _routed
+                if sys.stdout is out:  # a stream replaced meanwhile by someone else stays
+                    sys.stdout = out.original
+                if sys.stderr is err:
+                    sys.stderr = err.original
+                _routed.clear()
+
+
 class CommandRunner:
     """``on_event`` for command events; other non-HTTP events go to ``fallback``."""
 
@@ -95,7 +144,7 @@ class CommandRunner:
             "running a %s command (commands=True)", kind if kind in _KINDS else "unknown"
         )
         sink = _Bounded(OUTPUT_LIMIT + _MARGIN)
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        with _capture(sink):
             status = self._run(kind, args)
         output = _redact("".join(sink.parts), context)
         truncated = sink.truncated or len(output) > OUTPUT_LIMIT

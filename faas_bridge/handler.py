@@ -12,7 +12,7 @@ from .errors import (
 )
 from .http import Request, Response, check_response, loggable, returned_size
 from .options import Options
-from .platforms import PLATFORMS, detect, get_platform
+from .platforms import PLATFORMS, alibaba_fc, detect, get_platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds of cold start; annotations only
@@ -174,7 +174,7 @@ class Handler:
         context = environ.get("fc.context")
         environ.setdefault("faas_bridge.event", None)
         environ.setdefault("faas_bridge.context", context)
-        environ.setdefault("faas_bridge.platform", "alibaba_fc")
+        environ.setdefault("faas_bridge.platform", alibaba_fc.NAME)
         request_id = getattr(context, "request_id", None)
         environ.setdefault(
             "faas_bridge.request_id", request_id if isinstance(request_id, str) else ""
@@ -310,7 +310,8 @@ def make_handler(
             ``handler.initializer`` (FC's Initializer hook) if the cloud calls it, else at
             the first invocation. WSGI and ASGI apps alike.
         on_shutdown: a callable (or several) run in ``handler.pre_stop`` (FC's PreStop
-            hook), after running invocations finished (up to ``startup_timeout``).
+            hook), after running invocations finished (up to half of ``startup_timeout``;
+            the lifespan shutdown then has the rest of it).
         record_events: write each event to standard output (the function's log) as one
             ``FAAS_BRIDGE_EVENT {...}`` JSON line, credentials and ``redact_headers``
             redacted, long bodies cut (see :mod:`faas_bridge.record`). ``None`` (default):

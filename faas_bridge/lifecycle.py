@@ -4,8 +4,10 @@ instance is released (its Initializer and PreStop hooks; the web-mode middleware
 ``/initialize`` and ``/pre-stop`` control calls to them too).
 
 The initializer starts an ASGI app's lifespan and runs the user's ``on_startup`` callables;
-``pre_stop`` waits (up to ``startup_timeout``) for running invocations to finish, runs the
-``on_shutdown`` callables, then the ASGI lifespan shutdown. Each runs at most once per
+``pre_stop`` waits (up to half of ``startup_timeout``) for running invocations to finish,
+runs the ``on_shutdown`` callables, then the ASGI lifespan shutdown in the rest of
+``startup_timeout``: its own waiting never exceeds ``startup_timeout``, so with the default
+30 s and the generated 60 s PreStop timeout the hooks keep 30 s. Each runs at most once per
 process, under a lock, whatever order and concurrency the calls come in; each is logged
 with its duration. Without an initializer call (other clouds, or the hook not configured),
 the lifespan starts at the first invocation as before, and shutdown waits for interpreter
@@ -187,11 +189,18 @@ class Lifecycle:
                 return
             self._state = STOPPED
             started = time.perf_counter()
+            # Its own budget is ``timeout`` in all, so that the cloud's PreStop limit is not
+            # spent before the app's shutdown ran: half of it at most for the invocations
+            # still running, the rest for the lifespan shutdown (on_shutdown hooks take what
+            # they take: they are the user's).
             wait_idle = getattr(running or self.run, "wait_idle", None)
-            if wait_idle is not None and not wait_idle(self.timeout):
+            waited = time.perf_counter()
+            if wait_idle is not None and not wait_idle(self.timeout / 2):
                 logger.warning(
-                    "pre_stop: invocations still running after %g s; stopping anyway", self.timeout
+                    "pre_stop: invocations still running after %g s; stopping anyway",
+                    self.timeout / 2,
                 )
+            waited = time.perf_counter() - waited
             for hook in self.on_shutdown:
                 try:
                     hook()
@@ -199,7 +208,7 @@ class Lifecycle:
                     logger.exception("pre_stop: on_shutdown hook %s failed", _name(hook))
             span = getattr(self.run, "lifespan", None) if lifespan else None
             if span is not None:
-                span.shutdown()
+                span.shutdown(self.timeout - waited)
             logger.info("pre_stop: done in %.0f ms", (time.perf_counter() - started) * 1000)
 
 

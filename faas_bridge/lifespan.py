@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Awaitable
 from typing import Any, Callable, Literal
 
@@ -145,26 +146,28 @@ class Lifespan:
         assert replies is not None
         replies.put_nowait(message)
 
-    def shutdown(self) -> None:
-        """Send ``lifespan.shutdown`` and wait (up to the timeout) for the app to finish."""
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Send ``lifespan.shutdown`` and wait for the app to finish: ``timeout`` seconds in
+        all (the lifespan's own timeout if omitted), its reply and its return together."""
         with self._lock:
             if self.status != STARTED:
                 return
             self.status = STOPPED
             try:
-                self._loop.run(self._shutdown())
+                self._loop.run(self._shutdown(self.timeout if timeout is None else timeout))
             except Exception:
                 logger.exception("ASGI lifespan shutdown failed")
 
-    async def _shutdown(self) -> None:
+    async def _shutdown(self, timeout: float) -> None:
         inbox, replies = self._inbox, self._replies
         assert inbox is not None
         assert replies is not None
+        due = time.monotonic() + timeout
         inbox.put_nowait({"type": "lifespan.shutdown"})
         try:
-            reply = await asyncio.wait_for(replies.get(), self.timeout)
+            reply = await asyncio.wait_for(replies.get(), timeout)
         except asyncio.TimeoutError:
-            logger.warning("no answer to lifespan.shutdown within %g s", self.timeout)
+            logger.warning("no answer to lifespan.shutdown within %g s", timeout)
             if self._task is not None:
                 self._task.cancel()
             return
@@ -172,4 +175,4 @@ class Lifespan:
             logger.error("ASGI lifespan shutdown failed: %s", reply.get("message", ""))
         if self._done is not None:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._done), self.timeout)
+                await asyncio.wait_for(asyncio.shield(self._done), max(due - time.monotonic(), 0))

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +225,38 @@ def test_no_event_of_any_format_reaches_a_command_or_the_events_route(
     assert "FAAS_BRIDGE_TEST_RAN" not in os.environ
     handler(command, None)  # the same command, invoked directly, does run
     assert os.environ["FAAS_BRIDGE_TEST_RAN"] == "1"
+
+
+def test_concurrent_invocations_keep_their_output_apart(capsys: pytest.CaptureFixture[str]) -> None:
+    """On an instance serving several calls at once (FC's instance concurrency), a command's
+    answer holds its own output only: an invocation's print stays in the function's log,
+    a second command gets its own, and the streams are put back after the last one."""
+    app = flask_app()
+
+    @app.get("/noisy")
+    def noisy() -> str:
+        print("request output")
+        return "ok"
+
+    entered, gate = threading.Event(), threading.Event()
+    app.entered, app.gate = entered, gate  # type: ignore[attr-defined]
+    handler = make_handler(app, commands=True)
+    before = sys.stdout, sys.stderr
+    results: dict[str, Any] = {}
+
+    def slow() -> None:
+        snippet = "print('first'); app.entered.set(); app.gate.wait(10); print('last')"
+        results["slow"] = handler(command_event("python", [snippet]), None)
+
+    worker = threading.Thread(target=slow)
+    worker.start()
+    assert entered.wait(10)
+    response = handler(build_event("tencent_apigw", "GET", "/noisy"), None)
+    assert parse_response("tencent_apigw", response).text == "ok"
+    other = handler(command_event("python", ["import sys; print('other', file=sys.stderr)"]), None)
+    gate.set()
+    worker.join(10)
+    assert results["slow"]["output"] == "first\nlast\n"
+    assert other["output"] == "other\n"
+    assert (sys.stdout, sys.stderr) == before
+    assert "request output" in capsys.readouterr().out

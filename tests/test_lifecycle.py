@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -173,6 +174,47 @@ def test_pre_stop_waits_for_a_running_invocation() -> None:
     invocation.join(10)
     stopper.join(10)
     assert log == ["request", "entered", "finished", "shutdown"]
+
+
+def test_pre_stop_keeps_its_own_waiting_within_startup_timeout(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A stuck invocation and a lifespan shutdown that never ends together cost pre_stop at
+    most ``startup_timeout``, not one per wait (which overran FC's PreStop limit)."""
+    log: list[str] = []
+    never = asyncio.Event()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        log.append("lifespan shutdown")
+        await never.wait()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/")
+    async def stuck() -> str:
+        log.append("entered")
+        await never.wait()
+        return "never"
+
+    handler = make_handler(app, on_shutdown=lambda: log.append("bye"), startup_timeout=1.0)
+    handler.initializer(None)
+    context = build_context("alibaba_fc")
+    context.function.timeout = 2  # the stuck invocation answers 504 after 1.6 s
+    event = build_event("alibaba_fc", "GET", "/")
+    invocation = threading.Thread(target=handler, args=(event, context))
+    invocation.start()
+    while "entered" not in log:
+        threading.Event().wait(0.005)
+    started = time.monotonic()
+    handler.pre_stop(None)
+    elapsed = time.monotonic() - started
+    invocation.join(10)
+    assert log == ["entered", "bye", "lifespan shutdown"]
+    assert "invocations still running after 0.5 s" in caplog.text
+    assert "no answer to lifespan.shutdown" in caplog.text
+    assert elapsed < 1.8  # two full timeouts before: 2 s and more
 
 
 def test_hooks_without_options_are_harmless() -> None:
