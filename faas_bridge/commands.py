@@ -89,36 +89,41 @@ class _Routed:
         self.sinks: dict[int, _Bounded] = {}
 
     def __getattr__(self, name: str) -> Any:  # write, flush, isatty, encoding, buffer...
-        return getattr(self.sinks.get(threading.get_ident(), self.original), name)
+        target = self.sinks.get(threading.get_ident(), self.original)
+        # No stream at all (a closed or absent stdout): print writes nothing, as without us.
+        return getattr(_DISCARD if target is None else target, name)
 
 
+_DISCARD = _Bounded(0)
 _lock = threading.Lock()
 _routed: list[_Routed] = []  # the installed stdout and stderr routers, while commands run
 
 
 @contextlib.contextmanager
 def _capture(sink: _Bounded) -> Iterator[None]:
-    """Route this thread's standard output and error into ``sink``; concurrent commands
-    each get their own, and the last one out puts the original streams back."""
+    """Route this thread's standard output and error into ``sink``. Concurrent commands
+    each get their own; a command run inside another gets its own and hands the outer one
+    back; the last one out puts the original streams back, whatever a command left in
+    ``sys.stdout`` (as ``contextlib.redirect_stdout`` does)."""
     me = threading.get_ident()
     with _lock:
         if not _routed:
             _routed[:] = [_Routed(sys.stdout), _Routed(sys.stderr)]
-            sys.stdout, sys.stderr = _routed
-        for router in _routed:
-            router.sinks[me] = sink
+        out, err = _routed
+        sys.stdout, sys.stderr = out, err  # again, should a running command have swapped them
+        outer = out.sinks.get(me)
+        out.sinks[me] = err.sinks[me] = sink
     try:
         yield
     finally:
         with _lock:
-            for router in _routed:
-                router.sinks.pop(me, None)
-            if not _routed[0].sinks:
-                out, err = _routed
-                if sys.stdout is out:  # a stream replaced meanwhile by someone else stays
-                    sys.stdout = out.original
-                if sys.stderr is err:
-                    sys.stderr = err.original
+            for router in (out, err):
+                if outer is None:
+                    del router.sinks[me]
+                else:
+                    router.sinks[me] = outer
+            if not out.sinks:
+                sys.stdout, sys.stderr = out.original, err.original
                 _routed.clear()
 
 

@@ -260,3 +260,52 @@ def test_concurrent_invocations_keep_their_output_apart(capsys: pytest.CaptureFi
     assert other["output"] == "other\n"
     assert (sys.stdout, sys.stderr) == before
     assert "request output" in capsys.readouterr().out
+
+
+def test_a_command_run_inside_a_command_hands_the_output_back() -> None:
+    app = flask_app()
+    handler = make_handler(app, commands=True)
+    app.handler = handler  # type: ignore[attr-defined]
+    snippet = (
+        "from faas_bridge.commands import command_event\nprint('before')\n"
+        "inner = app.handler(command_event('python', [\"print('inner')\"]), None)\n"
+        "print('after', inner['output'].strip())\n"
+    )
+    assert handler(command_event("python", [snippet]), None)["output"] == "before\nafter inner\n"
+
+
+def test_a_command_replacing_sys_stdout_does_not_keep_the_processs_output() -> None:
+    before = sys.stdout, sys.stderr
+    handler = make_handler(flask_app(), commands=True)
+    try:
+        snippet = "import io, sys; sys.stdout = io.StringIO(); sys.stderr = io.StringIO()"
+        assert handler(command_event("python", [snippet]), None)["exit_status"] == 0
+        assert (sys.stdout, sys.stderr) == before
+    finally:
+        sys.stdout, sys.stderr = before
+
+
+def test_without_a_stdout_other_threads_print_nothing_while_a_command_runs() -> None:
+    app = flask_app()
+    entered, gate = threading.Event(), threading.Event()
+    app.entered, app.gate = entered, gate  # type: ignore[attr-defined]
+    handler = make_handler(app, commands=True)
+    results: dict[str, Any] = {}
+
+    def slow() -> None:
+        snippet = "print('mine'); app.entered.set(); app.gate.wait(10)"
+        results["slow"] = handler(command_event("python", [snippet]), None)
+
+    before = sys.stdout
+    sys.stdout = None  # pythonw, or a closed stdout
+    try:
+        worker = threading.Thread(target=slow)
+        worker.start()
+        assert entered.wait(10)
+        print("lost")  # no AttributeError: print writes nothing, as usual
+        gate.set()
+        worker.join(10)
+        assert sys.stdout is None
+    finally:
+        sys.stdout = before
+    assert results["slow"]["output"] == "mine\n"
