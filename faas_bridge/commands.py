@@ -84,9 +84,9 @@ class _Routed:
 
     __slots__ = ("original", "sinks")
 
-    def __init__(self, original: Any) -> None:
+    def __init__(self, original: Any, sinks: dict[int, _Bounded]) -> None:
         self.original = original
-        self.sinks: dict[int, _Bounded] = {}
+        self.sinks = sinks  # thread id -> sink, one dict for stdout and stderr
 
     def __getattr__(self, name: str) -> Any:  # write, flush, isatty, encoding, buffer...
         target = self.sinks.get(threading.get_ident(), self.original)
@@ -108,20 +108,20 @@ def _capture(sink: _Bounded) -> Iterator[None]:
     me = threading.get_ident()
     with _lock:
         if not _routed:
-            _routed[:] = [_Routed(sys.stdout), _Routed(sys.stderr)]
+            sinks: dict[int, _Bounded] = {}
+            _routed[:] = [_Routed(sys.stdout, sinks), _Routed(sys.stderr, sinks)]
         out, err = _routed
         sys.stdout, sys.stderr = out, err  # again, should a running command have swapped them
         outer = out.sinks.get(me)
-        out.sinks[me] = err.sinks[me] = sink
+        out.sinks[me] = sink
     try:
         yield
     finally:
         with _lock:
-            for router in (out, err):
-                if outer is None:
-                    del router.sinks[me]
-                else:
-                    router.sinks[me] = outer
+            if outer is None:
+                del out.sinks[me]
+            else:
+                out.sinks[me] = outer
             if not out.sinks:
                 sys.stdout, sys.stderr = out.original, err.original
                 _routed.clear()

@@ -194,13 +194,12 @@ class Lifecycle:
             # still running, the rest for the lifespan shutdown (on_shutdown hooks take what
             # they take: they are the user's).
             wait_idle = getattr(running or self.run, "wait_idle", None)
-            waited = time.perf_counter()
             if wait_idle is not None and not wait_idle(self.timeout / 2):
                 logger.warning(
                     "pre_stop: invocations still running after %g s; stopping anyway",
                     self.timeout / 2,
                 )
-            waited = time.perf_counter() - waited
+            waited = time.perf_counter() - started
             for hook in self.on_shutdown:
                 try:
                     hook()
